@@ -1,0 +1,228 @@
+import type { Display } from '../display/display.js';
+import { renderScreen } from '../display/screens.js';
+import type { Button } from '../button/button.js';
+import type { IdentityPort, DeviceCodeAttempt } from '../auth/identity.js';
+import { SignInFailedError } from '../auth/identity.js';
+import type { Logger } from '../log.js';
+import { initialState, transition, type Effect, type Event, type State } from './machine.js';
+import { describeState, screenFor } from './screen-for.js';
+
+/** What the agent needs from the Graph side: scheduled jobs it can pause, resume and run now. */
+export interface JobsPort {
+  resume(): void;
+  pause(): void;
+  runAllNow(): Promise<unknown>;
+  stop(): Promise<void> | void;
+}
+
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  setInterval(fn: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+}
+
+export interface AgentOptions {
+  identity: IdentityPort;
+  display: Display;
+  button: Button;
+  jobs: JobsPort;
+  logger: Logger;
+  autoRenewCodes: number;
+  now?: () => number;
+  timers?: Timers;
+  /** Called after every change of state (systemd STATUS=, tests). */
+  onStateChange?: (state: State, description: string) => void;
+}
+
+const realTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+  setInterval: (fn, ms) => setInterval(fn, ms),
+  clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
+};
+
+/**
+ * The runner: feeds events into the state machine (machine.ts), carries out its effects on the
+ * ports, and redraws the display after each change (and every second while a code counts down).
+ */
+export class Agent {
+  private current: State = initialState;
+  private readonly attempts = new Map<number, DeviceCodeAttempt>();
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly timers: Timers;
+  private countdown: unknown;
+  private retryTimer: unknown;
+  private drawing: Promise<void> = Promise.resolve();
+  private displayFailed = false;
+  private readonly waiters = new Set<{ test: (s: State) => boolean; resolve: (s: State) => void }>();
+
+  constructor(private readonly options: AgentOptions) {
+    this.log = options.logger;
+    this.now = options.now ?? Date.now;
+    this.timers = options.timers ?? realTimers;
+  }
+
+  get state(): State {
+    return this.current;
+  }
+
+  /** Start-up order: the display first (so the person sees something), then the button, then sign-in. */
+  async start(): Promise<void> {
+    try {
+      await this.options.display.open();
+    } catch (err) {
+      this.displayProblem(err);
+    }
+    await this.redraw();
+    await this.options.button.start({
+      pressed: () => this.dispatch({ type: 'pressed' }),
+      held: () => this.dispatch({ type: 'held' }),
+    });
+    this.dispatch({ type: 'started' });
+  }
+
+  /** Shutdown order: stop polling and jobs, release the button, show "Stopped", release the display. */
+  async stop(): Promise<void> {
+    this.dispatch({ type: 'stop' });
+    this.stopCountdown();
+    if (this.retryTimer !== undefined) this.timers.clearTimeout(this.retryTimer);
+    await Promise.resolve(this.options.jobs.stop());
+    await this.options.button.stop().catch((err: unknown) => this.log.warn({ event: 'button.error', err: String(err) }, 'could not release the button'));
+    await this.drawing;
+    await this.options.display.close({ blank: false }).catch((err: unknown) => this.displayProblem(err));
+    await this.options.identity.close();
+  }
+
+  /** Resolves once the agent is in a state that passes `test` (for the CLI's `login` and tests). */
+  waitFor(test: (s: State) => boolean): Promise<State> {
+    if (test(this.current)) return Promise.resolve(this.current);
+    return new Promise((resolve) => this.waiters.add({ test, resolve }));
+  }
+
+  dispatch(event: Event): void {
+    const before = this.current;
+    const { state, effects } = transition(before, event, { autoRenewCodes: this.options.autoRenewCodes });
+    this.current = state;
+    if (state !== before) {
+      const description = describeState(state);
+      if (state.name !== before.name) {
+        this.log.info({ event: 'state.changed', from: before.name, to: state.name, trigger: event.type }, description);
+      }
+      this.options.onStateChange?.(state, description);
+      if (state.name === 'showing-code') this.startCountdown();
+      else this.stopCountdown();
+      void this.redraw();
+      for (const w of [...this.waiters]) {
+        if (w.test(state)) {
+          this.waiters.delete(w);
+          w.resolve(state);
+        }
+      }
+    }
+    for (const effect of effects) this.run(effect);
+  }
+
+  private run(effect: Effect): void {
+    switch (effect.type) {
+      case 'try-silent':
+        this.options.identity.trySilent().then(
+          (outcome) => this.dispatch(outcome.kind === 'ok'
+            ? { type: 'silent-succeeded', account: outcome.account, online: outcome.online }
+            : { type: 'silent-needs-sign-in', ...(outcome.why ? { why: outcome.why } : {}) }),
+          (err: unknown) => {
+            this.log.error({ event: 'error', where: 'try-silent', err: String(err) }, 'reading the cached sign-in failed: starting a new sign-in');
+            this.dispatch({ type: 'silent-needs-sign-in' });
+          },
+        );
+        return;
+      case 'start-device-code': {
+        const attempt = effect.attempt;
+        const handle = this.options.identity.startDeviceCode(
+          (code) => this.dispatch({ type: 'code-issued', attempt, code }),
+          (offline) => this.dispatch({ type: 'code-offline', attempt, offline }),
+        );
+        this.attempts.set(attempt, handle);
+        handle.result.then(
+          (account) => this.dispatch({ type: 'sign-in-succeeded', attempt, account }),
+          (err: unknown) => this.dispatch({
+            type: 'sign-in-failed',
+            attempt,
+            failure: err instanceof SignInFailedError ? err.failure : { kind: 'server', reason: 'Sign-in failed unexpectedly' },
+          }),
+        ).finally(() => this.attempts.delete(attempt));
+        return;
+      }
+      case 'cancel-device-code':
+        this.attempts.get(effect.attempt)?.cancel();
+        return;
+      case 'resume-jobs':
+        this.options.jobs.resume();
+        this.runJobs();
+        return;
+      case 'run-jobs-now':
+        this.runJobs();
+        return;
+      case 'pause-jobs':
+        this.options.jobs.pause();
+        return;
+      case 'sign-out':
+        this.options.identity.signOut().then(
+          () => this.dispatch({ type: 'signed-out' }),
+          (err: unknown) => this.log.error({ event: 'error', where: 'sign-out', err: String(err) }, 'signing out failed'),
+        );
+        return;
+      case 'retry-later':
+        if (this.retryTimer !== undefined) this.timers.clearTimeout(this.retryTimer);
+        this.log.info({ event: 'signin.retry_scheduled', after_ms: effect.afterMs }, `trying again in ${Math.round(effect.afterMs / 1000)} s`);
+        this.retryTimer = this.timers.setTimeout(() => {
+          this.retryTimer = undefined;
+          this.dispatch({ type: 'retry' });
+        }, effect.afterMs);
+        return;
+    }
+  }
+
+  private runJobs(): void {
+    this.options.jobs.runAllNow().catch((err: unknown) => this.log.error({ event: 'error', where: 'jobs', err: String(err) }, 'running the Graph jobs failed'));
+  }
+
+  private startCountdown(): void {
+    if (this.countdown !== undefined) return;
+    this.countdown = this.timers.setInterval(() => void this.redraw(), 1000);
+  }
+
+  private stopCountdown(): void {
+    if (this.countdown === undefined) return;
+    this.timers.clearInterval(this.countdown);
+    this.countdown = undefined;
+  }
+
+  /** Draws the current state. Frames are serialized; a failing display never stops the agent. */
+  private redraw(): Promise<void> {
+    const state = this.current;
+    const { display } = this.options;
+    this.drawing = this.drawing.then(async () => {
+      if (state !== this.current && this.current.name !== 'stopping') return; // a newer frame is queued
+      const frame = renderScreen(screenFor(state), this.now(), { width: display.width, height: display.height });
+      try {
+        await display.show(frame);
+        if (this.displayFailed) {
+          this.displayFailed = false;
+          this.log.info({ event: 'display.recovered', display: display.name }, 'the display works again');
+        }
+      } catch (err) {
+        this.displayProblem(err);
+      }
+    });
+    return this.drawing;
+  }
+
+  private displayProblem(err: unknown): void {
+    if (this.displayFailed) return; // once, not every second
+    this.displayFailed = true;
+    this.log.error({ event: 'display.error', display: this.options.display.name, err: String(err) },
+      `the display failed (${String(err)}); the agent keeps running and the code is in this log`);
+  }
+}

@@ -1,0 +1,268 @@
+/**
+ * THE agent, as a state machine. Pure: no I/O, no clock of its own. The runner (agent.ts) feeds it
+ * events and carries out the effects it returns. Read it like its diagram:
+ *
+ *   starting ──started──▶ checking-cache ──silent ok──────────────────────────▶ signed-in
+ *                               │ needs sign-in                                   │  ▲ │
+ *                               ▼                                                 │  │ │ press: run jobs now
+ *          ┌──────────── requesting-code ──code issued──▶ showing-code ──ok───────┘  │ │ hold: sign out
+ *          │ press (new code)  ▲   ▲                          │  │ press: new code     │ ▼
+ *          │                   │   └── expired (auto-renew) ──┘  │                     │ needs-press
+ *          │                   │                                 │ declined, blocked,  │ (signed out,
+ *          └───────────────────┴──── press ◀── needs-press ◀─────┘ expired too often   │  declined …)
+ *                                                                                      │
+ *        signed-in ── token needs sign-in (revoked, expired) ──▶ requesting-code ──────┘
+ *
+ * Every device code attempt has a number. Results of an abandoned attempt (the person pressed for
+ * a new code) are ignored, except a success: if someone approved the old code, they signed in.
+ */
+
+export interface DeviceCode {
+  userCode: string;
+  verificationUri: string;
+  /** Epoch milliseconds. */
+  issuedAt: number;
+  expiresAt: number;
+}
+
+export interface Account {
+  homeAccountId: string;
+  name: string;
+  username: string;
+}
+
+/** Why a sign-in attempt ended without tokens, as the agent needs to know it. */
+export type SignInFailureKind =
+  | 'expired' // the code ran out before anyone used it
+  | 'declined' // the person pressed "No" / Deny
+  | 'blocked' // Conditional Access or another policy refused the device code flow
+  | 'app-config' // the app registration is wrong (public client flows off, app not found, no consent)
+  | 'offline' // no network or the server did not answer: try again
+  | 'server' // the identity server answered with something unusable
+  | 'cancelled'; // we abandoned it ourselves
+
+export interface SignInFailure {
+  kind: SignInFailureKind;
+  /** One short line for the screen. */
+  reason: string;
+  /** What the person should do, for the screen. */
+  action?: string;
+}
+
+export interface Problem {
+  title: string;
+  reason: string;
+  action: string;
+  tone: 'info' | 'error';
+}
+
+export interface JobLine {
+  job: string;
+  line: string;
+}
+
+export type State =
+  | { name: 'starting' }
+  | { name: 'checking-cache' }
+  | { name: 'requesting-code'; attempt: number; renewals: number; why?: string; offlineRetries?: number }
+  | { name: 'showing-code'; attempt: number; renewals: number; code: DeviceCode; offline: boolean }
+  | { name: 'signed-in'; account: Account; lines: JobLine[]; lastSyncAt?: number; online: boolean; notice?: string; attempt: number }
+  | { name: 'needs-press'; problem: Problem; attempt: number; retries?: number }
+  | { name: 'stopping' };
+
+export type Event =
+  | { type: 'started' }
+  | { type: 'silent-succeeded'; account: Account; online: boolean }
+  | { type: 'silent-needs-sign-in'; why?: string }
+  | { type: 'code-issued'; attempt: number; code: DeviceCode }
+  | { type: 'code-offline'; attempt: number; offline: boolean }
+  | { type: 'sign-in-succeeded'; attempt: number; account: Account }
+  | { type: 'sign-in-failed'; attempt: number; failure: SignInFailure }
+  | { type: 'pressed' }
+  | { type: 'held' }
+  | { type: 'job-finished'; job: string; ok: boolean; line?: string; online: boolean; at: number; notice?: string }
+  | { type: 'token-needs-sign-in'; why: string }
+  | { type: 'signed-out' }
+  | { type: 'retry' }
+  | { type: 'stop' };
+
+export type Effect =
+  | { type: 'try-silent' }
+  | { type: 'start-device-code'; attempt: number }
+  | { type: 'cancel-device-code'; attempt: number }
+  | { type: 'resume-jobs' } // and run them once now: right after sign-in the screen needs its lines
+  | { type: 'run-jobs-now' }
+  | { type: 'pause-jobs' }
+  | { type: 'sign-out' }
+  | { type: 'retry-later'; afterMs: number };
+
+export interface Transition {
+  state: State;
+  effects: Effect[];
+}
+
+export interface MachineOptions {
+  /** Expired codes replaced automatically before the device waits for a press. */
+  autoRenewCodes: number;
+}
+
+export const initialState: State = { name: 'starting' };
+
+const stay = (state: State): Transition => ({ state, effects: [] });
+
+export function transition(state: State, event: Event, options: MachineOptions): Transition {
+  if (state.name === 'stopping') return stay(state);
+  if (event.type === 'stop') {
+    const effects: Effect[] = [{ type: 'pause-jobs' }];
+    const attempt = currentAttempt(state);
+    if (attempt !== undefined) effects.unshift({ type: 'cancel-device-code', attempt });
+    return { state: { name: 'stopping' }, effects };
+  }
+
+  switch (event.type) {
+    case 'started':
+      if (state.name !== 'starting') return stay(state);
+      return { state: { name: 'checking-cache' }, effects: [{ type: 'try-silent' }] };
+
+    case 'silent-succeeded':
+      if (state.name !== 'checking-cache') return stay(state);
+      return signedIn(event.account, event.online, 0);
+
+    case 'silent-needs-sign-in':
+      if (state.name !== 'checking-cache') return stay(state);
+      return newCode(0, 0, event.why);
+
+    case 'code-issued':
+      if (state.name !== 'requesting-code' || state.attempt !== event.attempt) return stay(state);
+      return stay({ name: 'showing-code', attempt: state.attempt, renewals: state.renewals, code: event.code, offline: false });
+
+    case 'code-offline':
+      if (state.name !== 'showing-code' || state.attempt !== event.attempt || state.offline === event.offline) return stay(state);
+      return stay({ ...state, offline: event.offline });
+
+    case 'sign-in-succeeded':
+      // Accepted from any attempt: whoever approved a code has signed in.
+      if (state.name !== 'requesting-code' && state.name !== 'showing-code' && state.name !== 'needs-press') return stay(state);
+      {
+        const t = signedIn(event.account, true, Math.max(event.attempt, currentAttempt(state) ?? 0, state.name === 'needs-press' ? state.attempt : 0));
+        const attempt = currentAttempt(state);
+        if (attempt !== undefined && attempt !== event.attempt) t.effects.unshift({ type: 'cancel-device-code', attempt });
+        return t;
+      }
+
+    case 'sign-in-failed': {
+      if (currentAttempt(state) !== event.attempt || (state.name !== 'requesting-code' && state.name !== 'showing-code')) return stay(state);
+      const { failure } = event;
+      if (failure.kind === 'cancelled') return stay(state);
+      if (failure.kind === 'expired' && state.renewals < options.autoRenewCodes) {
+        return newCode(event.attempt, state.renewals + 1, 'The code expired: here is a new one');
+      }
+      const retries = failure.kind === 'offline' ? state.name === 'requesting-code' ? (state.offlineRetries ?? 0) : 0 : undefined;
+      return {
+        state: {
+          name: 'needs-press',
+          attempt: event.attempt,
+          ...(retries !== undefined ? { retries } : {}),
+          problem: {
+            title: TITLES[failure.kind],
+            reason: failure.reason,
+            action: failure.action ?? 'Press the button for a new code',
+            tone: 'error',
+          },
+        },
+        // No network yet (a Pi at boot, bad Wi-Fi): try again by itself, backing off to 5 minutes.
+        effects: retries !== undefined ? [{ type: 'retry-later', afterMs: Math.min(300_000, 10_000 * 2 ** retries) }] : [],
+      };
+    }
+
+    case 'retry':
+      if (state.name !== 'needs-press' || state.retries === undefined) return stay(state);
+      {
+        const t = newCode(state.attempt, 0);
+        return { state: { ...(t.state as Extract<State, { name: 'requesting-code' }>), offlineRetries: state.retries + 1 }, effects: t.effects };
+      }
+
+    case 'pressed':
+      switch (state.name) {
+        case 'requesting-code':
+        case 'showing-code':
+          // A new code at once; the old one is cancelled and no longer polled after its current wait.
+          return { state: { name: 'requesting-code', attempt: state.attempt + 1, renewals: 0 }, effects: [
+            { type: 'cancel-device-code', attempt: state.attempt },
+            { type: 'start-device-code', attempt: state.attempt + 1 },
+          ] };
+        case 'needs-press':
+          return newCode(state.attempt, 0);
+        case 'signed-in':
+          return { state, effects: [{ type: 'run-jobs-now' }] };
+        default:
+          return stay(state);
+      }
+
+    case 'held':
+      if (state.name !== 'signed-in') return stay(state);
+      return { state, effects: [{ type: 'pause-jobs' }, { type: 'sign-out' }] };
+
+    case 'signed-out':
+      return {
+        state: {
+          name: 'needs-press',
+          attempt: state.name === 'signed-in' || state.name === 'needs-press' ? state.attempt : currentAttempt(state) ?? 0,
+          problem: { title: 'Signed out', reason: 'The account was removed from this device', action: 'Press the button to sign in', tone: 'info' },
+        },
+        effects: [{ type: 'pause-jobs' }],
+      };
+
+    case 'job-finished':
+      if (state.name !== 'signed-in') return stay(state);
+      {
+        const lines = state.lines.filter((l) => l.job !== event.job);
+        if (event.line !== undefined) lines.push({ job: event.job, line: event.line });
+        lines.sort((a, b) => a.job.localeCompare(b.job));
+        const next: State = {
+          ...state,
+          lines: event.line !== undefined ? lines : state.lines,
+          online: event.online,
+          ...(event.ok ? { lastSyncAt: event.at } : {}),
+        };
+        if (event.notice !== undefined) next.notice = event.notice;
+        else if (event.ok) delete next.notice;
+        return stay(next);
+      }
+
+    case 'token-needs-sign-in':
+      if (state.name !== 'signed-in') return stay(state);
+      {
+        const t = newCode(state.attempt, 0, event.why);
+        t.effects.unshift({ type: 'pause-jobs' });
+        return t;
+      }
+  }
+  return stay(state);
+}
+
+const TITLES: Record<SignInFailureKind, string> = {
+  expired: 'Code expired',
+  declined: 'Sign-in declined',
+  blocked: 'Blocked by policy',
+  'app-config': 'App not set up',
+  offline: 'Offline',
+  server: 'Sign-in failed',
+  cancelled: 'Cancelled',
+};
+
+function signedIn(account: Account, online: boolean, attempt: number): Transition {
+  return { state: { name: 'signed-in', account, lines: [], online, attempt }, effects: [{ type: 'resume-jobs' }] };
+}
+
+function newCode(previousAttempt: number, renewals: number, why?: string): Transition {
+  const attempt = previousAttempt + 1;
+  return {
+    state: { name: 'requesting-code', attempt, renewals, ...(why ? { why } : {}) },
+    effects: [{ type: 'start-device-code', attempt }],
+  };
+}
+
+function currentAttempt(state: State): number | undefined {
+  return state.name === 'requesting-code' || state.name === 'showing-code' ? state.attempt : undefined;
+}

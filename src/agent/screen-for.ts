@@ -1,0 +1,55 @@
+import type { Screen } from '../display/screens.js';
+import type { State } from './machine.js';
+
+/** What the display shows in each state: a pure function, so the OLED, terminal and PNG agree. */
+export function screenFor(state: State): Screen {
+  switch (state.name) {
+    case 'starting':
+      return { kind: 'starting' };
+    case 'checking-cache':
+      return { kind: 'starting', detail: 'Checking sign-in' };
+    case 'requesting-code':
+      return { kind: 'starting', detail: state.why ?? 'Getting a sign-in code' };
+    case 'showing-code':
+      return {
+        kind: 'device-code',
+        userCode: state.code.userCode,
+        verificationUri: state.code.verificationUri,
+        issuedAt: state.code.issuedAt,
+        expiresAt: state.code.expiresAt,
+        offline: state.offline,
+      };
+    case 'signed-in':
+      return {
+        kind: 'signed-in',
+        name: state.account.name,
+        lines: state.notice ? [state.notice, ...state.lines.map((l) => l.line)] : state.lines.map((l) => l.line),
+        online: state.online,
+        ...(state.lastSyncAt !== undefined ? { lastSyncAt: state.lastSyncAt } : {}),
+      };
+    case 'needs-press':
+      return { kind: 'message', title: state.problem.title, reason: state.problem.reason, action: state.problem.action, tone: state.problem.tone };
+    case 'stopping':
+      return { kind: 'message', title: 'Stopped', reason: 'The agent is not running', tone: 'info' };
+  }
+}
+
+/** One line for systemd's STATUS= and the log: what the device is doing. */
+export function describeState(state: State): string {
+  switch (state.name) {
+    case 'starting':
+      return 'Starting';
+    case 'checking-cache':
+      return 'Checking the cached sign-in';
+    case 'requesting-code':
+      return 'Requesting a sign-in code';
+    case 'showing-code':
+      return `Waiting for sign-in with code ${state.code.userCode} at ${state.code.verificationUri}${state.offline ? ' (offline, retrying)' : ''}`;
+    case 'signed-in':
+      return `Signed in as ${state.account.username}${state.online ? '' : ' (offline)'}`;
+    case 'needs-press':
+      return `${state.problem.title}: ${state.problem.reason}`;
+    case 'stopping':
+      return 'Stopping';
+  }
+}

@@ -1,0 +1,167 @@
+import { existsSync } from 'node:fs';
+import type { ResolvedConfig } from '../config/index.js';
+import { ConfigError } from '../config/index.js';
+import type { Logger } from '../log.js';
+import { HttpsClient } from '../net/https.js';
+import { Agent, type JobsPort, type Timers } from '../agent/agent.js';
+import type { State } from '../agent/machine.js';
+import type { Display } from '../display/display.js';
+import type { Button } from '../button/button.js';
+import { LazyIdentity } from '../auth/lazy-identity.js';
+import { NeedsSignInError, TokenUnavailableError, type IdentityPort } from '../auth/identity.js';
+import { EncryptedFileCache, KeyFileError, loadKeyFile, writeKeyFile } from '../auth/cache/index.js';
+import { GraphClient } from '../graph/client.js';
+import { DEFAULT_JOBS, GraphJobs, type CronScheduler, type JobRun } from '../graph/jobs.js';
+import { createDisplay } from './displays.js';
+import { createButtons } from './buttons.js';
+
+/** What tests, the demo and the daemon may put in place of the configured parts. */
+export interface AppOverrides {
+  display?: Display;
+  /** Added to the configured buttons (the demo's keyboard, a test's fake). */
+  extraButton?: Button;
+  /** Output of the terminal display. */
+  terminalOutput?: NodeJS.WritableStream;
+  cron?: CronScheduler;
+  timers?: Timers;
+  now?: () => number;
+  onStateChange?: (state: State, description: string) => void;
+}
+
+export interface App {
+  agent: Agent;
+  identity: IdentityPort;
+  display: Display;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Wires the ports to their adapters from the configuration. The only place besides the CLI that
+ * knows every part; the agent itself sees interfaces.
+ */
+export async function createApp(config: ResolvedConfig, logger: Logger, overrides: AppOverrides = {}): Promise<App> {
+  const http = HttpsClient.fromCaFile(config.network.caFile);
+  const timeoutMs = config.network.timeoutSec * 1000;
+
+  const display = overrides.display ?? (await createDisplay(config, logger, overrides.terminalOutput));
+  const button = createButtons(config, logger, overrides.extraButton);
+
+  const key = await loadOrCreateKey(config, logger);
+  const identity = new LazyIdentity(async () => {
+    const [{ MsalIdentity }, { MsalNetworkClient }] = await Promise.all([
+      import('../auth/msal-identity.js'),
+      import('../auth/network.js'),
+    ]);
+    return new MsalIdentity({
+      clientId: config.auth.clientId,
+      authority: config.auth.authority,
+      scopes: config.auth.scopes,
+      knownAuthorities: config.auth.knownAuthorities,
+      protocolMode: config.auth.protocolMode,
+      ...(config.auth.azureCloudOptions ? { azureCloudOptions: config.auth.azureCloudOptions } : {}),
+      ...(config.auth.cloudDiscoveryMetadata ? { cloudDiscoveryMetadata: config.auth.cloudDiscoveryMetadata } : {}),
+      ...(config.auth.authorityMetadata ? { authorityMetadata: config.auth.authorityMetadata } : {}),
+      cachePlugin: new EncryptedFileCache({ path: config.cache.path, key, clientId: config.auth.clientId, logger: logger.child({ component: 'cache' }) }),
+      networkClient: new MsalNetworkClient({ http, timeoutMs, logger: logger.child({ component: 'http' }) }),
+      minPollIntervalSec: config.signIn.minPollIntervalSec,
+      logger,
+      ...(overrides.now ? { now: overrides.now } : {}),
+    });
+  });
+
+  // The agent is created below; job results reach it through this late-bound reference.
+  const late: { agent?: Agent } = {};
+  const graph = new GraphClient({ http, baseUrl: config.graph.baseUrl, tokens: identity, logger: logger.child({ component: 'graph' }) });
+  const onJobError = (err: unknown, job: string): void => {
+    if (err instanceof NeedsSignInError) {
+      late.agent?.dispatch({ type: 'token-needs-sign-in', why: err.why });
+    } else if (err instanceof TokenUnavailableError) {
+      late.agent?.dispatch({ type: 'job-finished', job, ok: false, online: false, at: Date.now() });
+    } else {
+      logger.error({ event: 'error', where: 'graph.job', job, err: String(err) }, `Graph job ${job} failed: ${String(err)}`);
+    }
+  };
+  const jobs = new GraphJobs({
+    client: graph,
+    jobs: config.graph.jobs ?? DEFAULT_JOBS,
+    logger: logger.child({ component: 'jobs' }),
+    onResult: (run: JobRun) => late.agent?.dispatch(jobFinished(run)),
+    onError: onJobError,
+    ...(overrides.cron ? { cron: overrides.cron } : {}),
+  });
+  const jobsPort: JobsPort = {
+    resume: () => jobs.resume(),
+    pause: () => jobs.pause(),
+    stop: () => jobs.stop(),
+    runAllNow: async () => {
+      // Each job on its own, so one that needs a new sign-in does not hide the others' results.
+      await Promise.all(jobs.names.map((name) => jobs.runOne(name).catch((err: unknown) => onJobError(err, name))));
+    },
+  };
+
+  const theAgent = new Agent({
+    identity,
+    display,
+    button,
+    jobs: jobsPort,
+    logger,
+    autoRenewCodes: config.signIn.autoRenewCodes,
+    ...(overrides.now ? { now: overrides.now } : {}),
+    ...(overrides.timers ? { timers: overrides.timers } : {}),
+    ...(overrides.onStateChange ? { onStateChange: overrides.onStateChange } : {}),
+  });
+  late.agent = theAgent;
+  let stopping: Promise<void> | undefined;
+  return {
+    agent: theAgent,
+    identity,
+    display,
+    start: async () => {
+      jobs.start();
+      await theAgent.start();
+    },
+    stop: () => {
+      stopping ??= theAgent.stop().finally(() => http.close());
+      return stopping;
+    },
+  };
+}
+
+function jobFinished(run: JobRun): Parameters<Agent['dispatch']>[0] {
+  const r = run.result;
+  const online = r.ok || (r.kind !== 'network' && r.kind !== 'not-json');
+  // A refused permission is worth a line on the screen: the person can ask for it.
+  const notice = !r.ok && r.kind === 'forbidden' ? r.message : undefined;
+  return {
+    type: 'job-finished',
+    job: run.job,
+    ok: run.ok,
+    online,
+    at: Date.parse(run.startedAt) + run.durationMs,
+    ...(run.line !== undefined ? { line: run.line } : {}),
+    ...(notice !== undefined ? { notice } : {}),
+  };
+}
+
+/**
+ * The cache key: the systemd credential or key file when there is one. On first start with no key
+ * and no cache, one is made next to the cache (0600) with a warning that says how to seal it.
+ */
+async function loadOrCreateKey(config: ResolvedConfig, logger: Logger): Promise<Buffer> {
+  const file = config.cache.keyFile;
+  try {
+    return await loadKeyFile(file);
+  } catch (err) {
+    if (!(err instanceof KeyFileError)) throw err;
+    if (err.problem === 'missing' && !config.cache.keyFile.startsWith(process.env.CREDENTIALS_DIRECTORY ?? '\0')) {
+      const key = await writeKeyFile(file);
+      const cacheExists = existsSync(config.cache.path);
+      logger.warn({ event: 'cache.key_created', key_file: file, cache_existed: cacheExists },
+        `created a new token-cache key at ${file}; seal it with systemd-creds (see "graph-device-agent keygen")` +
+        (cacheExists ? '; the existing cache was encrypted with another key and will be moved aside' : ''));
+      return key;
+    }
+    throw new ConfigError(config.configFile, [`cache.keyFile: ${err.message}`]);
+  }
+}

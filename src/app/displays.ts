@@ -1,0 +1,84 @@
+import type { ResolvedConfig } from '../config/index.js';
+import type { Logger } from '../log.js';
+import type { Display } from '../display/display.js';
+import type { Frame } from '../display/frame.js';
+import { TerminalDisplay, PngDisplay } from '../display/index.js';
+
+/**
+ * The display a configuration asks for. The SSD1306 driver (native i2c-bus) is imported only when
+ * configured, so the demo, the tests and a laptop never load it. `display.pngPath` mirrors every
+ * frame to a PNG file as well, whatever the main driver.
+ */
+export async function createDisplay(config: ResolvedConfig, logger: Logger, terminalOutput?: NodeJS.WritableStream): Promise<Display> {
+  const d = config.display;
+  const log = logger.child({ component: 'display' });
+  const size = { width: d.width, height: d.height };
+  const displays: Display[] = [];
+  switch (d.driver) {
+    case 'terminal':
+      displays.push(new TerminalDisplay({ ...size, log, label: `SSD1306 ${d.width}x${d.height} (simulated)`, ...(terminalOutput ? { output: terminalOutput } : {}) }));
+      break;
+    case 'ssd1306': {
+      const { createSsd1306Display } = await import('../display/ssd1306/index.js');
+      displays.push(createSsd1306Display({
+        bus: d.bus,
+        address: d.address,
+        width: d.width,
+        height: d.height,
+        controller: d.controller,
+        ...(d.contrast !== undefined ? { contrast: d.contrast } : {}),
+        rotate180: d.rotate180,
+        logger: log,
+      }));
+      break;
+    }
+    case 'png':
+    case 'none':
+      break;
+  }
+  if (d.pngPath) displays.push(new PngDisplay({ path: d.pngPath, ...size, scale: d.pngScale, log }));
+  if (displays.length === 0) return new NoDisplay(d.width, d.height);
+  return displays.length === 1 ? displays[0]! : new MirroredDisplays(displays);
+}
+
+/** For a box with no panel at all: the code is in the log (`device_code.issued`). */
+export class NoDisplay implements Display {
+  readonly name = 'none';
+  constructor(readonly width: number, readonly height: number) {}
+  async open(): Promise<void> {}
+  async show(_frame: Frame): Promise<void> {}
+  async setPower(_on: boolean): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+/** One frame, several displays (the panel and its PNG mirror). A failing one does not stop the others. */
+export class MirroredDisplays implements Display {
+  readonly name: string;
+  readonly width: number;
+  readonly height: number;
+
+  constructor(private readonly displays: Display[]) {
+    this.name = displays.map((d) => d.name).join('+');
+    this.width = displays[0]!.width;
+    this.height = displays[0]!.height;
+  }
+
+  open(): Promise<void> {
+    return this.all((d) => d.open());
+  }
+  show(frame: Frame): Promise<void> {
+    return this.all((d) => d.show(frame));
+  }
+  setPower(on: boolean): Promise<void> {
+    return this.all((d) => d.setPower(on));
+  }
+  close(options?: { blank?: boolean }): Promise<void> {
+    return this.all((d) => d.close(options));
+  }
+
+  private async all(fn: (d: Display) => Promise<void>): Promise<void> {
+    const results = await Promise.allSettled(this.displays.map(fn));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+}

@@ -1,0 +1,128 @@
+import { open, mkdir, readdir, rename, unlink, link } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+
+/**
+ * Crash-safe file replacement: after a power cut or SIGKILL at any moment the target holds
+ * either the complete old content or the complete new content, never a mix or an empty file.
+ *
+ * The steps (the usual recipe; each one is needed on ext4 with default options):
+ *  1. write a temp file in the SAME folder (rename is only atomic within a file system),
+ *     created 0600 so the secret is never readable by others, not even briefly;
+ *  2. fsync it, so its data is on disk before the rename makes it visible;
+ *  3. rename it over the target (atomic replacement);
+ *  4. fsync the folder, so the rename itself survives a power cut.
+ *
+ * Temp files are named `.<target name>.tmp-<pid>-<random>`; a process killed between 1 and 3
+ * leaves one behind, and {@link removeStaleTempFiles} cleans those of dead processes.
+ */
+
+export interface AtomicWriteOptions {
+  /** Mode of the new file. */
+  mode?: number;
+  /** Mode of folders created on the way. */
+  dirMode?: number;
+  /**
+   * Fail with EEXIST instead of replacing an existing target (for key files, which must never
+   * be overwritten by accident).
+   */
+  exclusive?: boolean;
+}
+
+const TEMP_MARK = '.tmp-';
+
+export function tempPrefix(target: string): string {
+  return `.${path.basename(target)}${TEMP_MARK}`;
+}
+
+export async function writeFileAtomic(target: string, data: Buffer | string, options: AtomicWriteOptions = {}): Promise<void> {
+  const dir = path.dirname(target);
+  await mkdir(dir, { recursive: true, mode: options.dirMode ?? 0o700 });
+  const tempName = `${tempPrefix(target)}${process.pid}-${randomBytes(6).toString('hex')}`;
+  const temp = path.join(dir, tempName);
+  inFlight.add(tempName);
+  try {
+    await writeAndPublish(temp, target, data, options);
+  } finally {
+    inFlight.delete(tempName);
+  }
+  await fsyncDir(dir);
+}
+
+async function writeAndPublish(temp: string, target: string, data: Buffer | string, options: AtomicWriteOptions): Promise<void> {
+  const handle = await open(temp, 'wx', options.mode ?? 0o600);
+  try {
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    if (options.exclusive) {
+      // link() fails with EEXIST instead of replacing: exclusive creation that is still atomic
+      // (the target never exists half-written).
+      await link(temp, target);
+      await unlink(temp);
+    } else {
+      await rename(temp, target);
+    }
+  } catch (err) {
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Makes a rename/link/unlink in `dir` durable. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Deletes temp files left next to `target` by writers that no longer run (killed mid-write).
+ * A temp file of a live process is left alone: it may be writing right now. Returns the names
+ * removed.
+ */
+export async function removeStaleTempFiles(target: string): Promise<string[]> {
+  const dir = path.dirname(target);
+  const prefix = tempPrefix(target);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length).split('-')[0]);
+    // Our own pid: every write of ours unlinks or renames its temp file before returning, so a
+    // leftover with our pid is from an earlier process that had the same pid (after a reboot).
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) continue;
+    if (pid === process.pid && inFlight.has(name)) continue;
+    try {
+      await unlink(path.join(dir, name));
+      removed.push(name);
+    } catch {
+      // Another process removed it first; that is fine.
+    }
+  }
+  return removed;
+}
+
+/** Temp names this process is writing right now (so cleaning never races our own writes). */
+const inFlight = new Set<string>();
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

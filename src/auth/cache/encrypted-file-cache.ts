@@ -1,0 +1,423 @@
+import { link, open, readdir, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { ICachePlugin, TokenCacheContext } from '@azure/msal-node';
+import type { Logger } from '../../log.js';
+import { removeStaleTempFiles, writeFileAtomic, fsyncDir } from './atomic-write.js';
+import { CacheUnreadableError, type CacheUnreadableReason } from './errors.js';
+import { decodeCache, encodeCache, KEY_BYTES } from './format.js';
+
+/**
+ * msal-node's cache plugin for ONE encrypted file (see format.ts for the layout).
+ *
+ * - msal calls `beforeCacheAccess` on every token request, so it is one `stat` when nothing
+ *   changed; the file is read and decrypted only when it changed (size, mtime, ctime, inode).
+ *   The file is the truth: what it holds replaces msal's in-memory cache (not merged into it),
+ *   so a logout by another process, or a moved-aside file, really drops the tokens.
+ * - A file that cannot be used (another key, another client id, damaged, a newer format) is
+ *   moved aside as `<name>.unreadable-<UTC timestamp>` (newest 3 kept) with one error line, and
+ *   the agent continues with an empty cache: the person signs in again instead of the device
+ *   sitting in a crash loop. A cache that could not be read is never overwritten in place.
+ * - Writes are atomic and durable (atomic-write.ts) and happen only when msal changed the cache.
+ * - A failed write is logged and retried on the next access; it does not fail the sign-in that
+ *   produced the tokens (they stay in memory).
+ */
+
+export interface EncryptedFileCacheOptions {
+  path: string;
+  /** The 32-byte key, loaded once (key.ts). */
+  key: Buffer;
+  /** The app registration's client id; bound into every file. */
+  clientId: string;
+  logger: Logger;
+  /** Clock for the moved-aside file names. */
+  now?: () => Date;
+}
+
+export interface CacheStatus {
+  path: string;
+  exists: boolean;
+  bytes: number;
+  modifiedAt: Date | null;
+  /** Decrypts with the configured key and client id; false when absent. */
+  readable: boolean;
+  /** Why it is not readable, when it exists but is not. */
+  unreadableReason?: CacheUnreadableReason;
+  unreadableMessage?: string;
+  /** Files moved aside earlier, newest first. */
+  movedAside: string[];
+}
+
+/** msal's serialization of a cache with nothing in it. */
+const EMPTY_CACHE = JSON.stringify({ Account: {}, IdToken: {}, AccessToken: {}, RefreshToken: {}, AppMetadata: {} });
+
+/** How many moved-aside files are kept; older ones are deleted. */
+export const KEEP_UNREADABLE = 3;
+
+interface FileIdentity {
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+}
+
+/** What this plugin last saw at the cache path. */
+type Known =
+  | { kind: 'nothing-yet' }
+  | { kind: 'absent' }
+  | { kind: 'file'; id: FileIdentity }
+  /** Unreadable and could not be moved aside: must not be overwritten. */
+  | { kind: 'stuck'; id: FileIdentity }
+  /** stat/open failed (permissions...): logged once per error code, never overwritten. */
+  | { kind: 'io-error'; code: string };
+
+export class EncryptedFileCache implements ICachePlugin {
+  readonly path: string;
+  private readonly key: Buffer;
+  private readonly clientId: string;
+  private readonly log: Logger;
+  private readonly now: () => Date;
+
+  private known: Known = { kind: 'nothing-yet' };
+  /** The newest cache JSON this process knows (read or written); undefined until there is one. */
+  private latest: string | undefined;
+  /** Bumped whenever `latest` changes. */
+  private generation = 0;
+  /** Which generation each msal TokenCache holds, so an unchanged one is not deserialized again. */
+  private readonly delivered = new WeakMap<object, number>();
+  /** `latest` is not on disk yet (the last write failed or was refused). */
+  private pendingWrite = false;
+  /** before/after run one at a time: concurrent token requests must not interleave a write. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: EncryptedFileCacheOptions) {
+    if (options.key.length !== KEY_BYTES) throw new RangeError(`the token cache key must be ${KEY_BYTES} bytes, got ${options.key.length}`);
+    this.path = path.resolve(options.path);
+    this.key = Buffer.from(options.key);
+    this.clientId = options.clientId;
+    this.log = options.logger;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  beforeCacheAccess(ctx: TokenCacheContext): Promise<void> {
+    return this.exclusive(async () => {
+      await this.refresh();
+      this.deliver(ctx.tokenCache);
+    });
+  }
+
+  afterCacheAccess(ctx: TokenCacheContext): Promise<void> {
+    if (!ctx.cacheHasChanged && !this.pendingWrite) return Promise.resolve();
+    return this.exclusive(async () => {
+      if (ctx.cacheHasChanged) {
+        this.latest = ctx.tokenCache.serialize();
+        this.generation += 1;
+        this.delivered.set(ctx.tokenCache, this.generation);
+        this.pendingWrite = true;
+      }
+      if (this.latest === undefined || !this.pendingWrite) return;
+      if (!(await this.safeToReplace())) return;
+      await this.write(this.latest);
+    });
+  }
+
+  /** For the `status` command: what is on disk, without changing anything. */
+  async status(): Promise<CacheStatus> {
+    const movedAside = (await this.listMovedAside()).map((name) => path.join(path.dirname(this.path), name));
+    let data: Buffer;
+    let modifiedAt: Date;
+    try {
+      const handle = await open(this.path, 'r');
+      try {
+        modifiedAt = (await handle.stat()).mtime;
+        data = await handle.readFile();
+      } finally {
+        await handle.close();
+      }
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (isAbsent(err)) return { path: this.path, exists: false, bytes: 0, modifiedAt: null, readable: false, movedAside };
+      return {
+        path: this.path, exists: true, bytes: 0, modifiedAt: null, readable: false, movedAside,
+        unreadableReason: 'io-error', unreadableMessage: `token cache ${this.path} cannot be read (${code ?? String(err)})`,
+      };
+    }
+    const result: CacheStatus = { path: this.path, exists: true, bytes: data.length, modifiedAt, readable: true, movedAside };
+    try {
+      decodeCache(data, this.key, this.clientId, this.path);
+    } catch (err) {
+      if (!(err instanceof CacheUnreadableError)) throw err;
+      return { ...result, readable: false, unreadableReason: err.reason, unreadableMessage: err.message };
+    }
+    return result;
+  }
+
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Brings `latest` up to date with the file, reading it only when it changed. */
+  private async refresh(): Promise<void> {
+    let id: FileIdentity | null;
+    try {
+      id = await identityOf(this.path);
+    } catch (err) {
+      this.ioError(err);
+      return;
+    }
+    if (id === null) {
+      // The file went away under us (e.g. `logout` in another process): so do its tokens.
+      if (this.known.kind === 'file' || this.known.kind === 'stuck') this.adopt(EMPTY_CACHE);
+      this.known = { kind: 'absent' };
+      return;
+    }
+    if ((this.known.kind === 'file' || this.known.kind === 'stuck') && sameFile(this.known.id, id)) return;
+    await this.load();
+  }
+
+  private async load(): Promise<void> {
+    let read: { data: Buffer; id: FileIdentity } | null;
+    try {
+      read = await readWithIdentity(this.path);
+    } catch (err) {
+      this.ioError(err);
+      return;
+    }
+    if (read === null) {
+      this.known = { kind: 'absent' };
+      return;
+    }
+    try {
+      const plaintext = decodeCache(read.data, this.key, this.clientId, this.path);
+      this.known = { kind: 'file', id: read.id };
+      this.adopt(plaintext);
+    } catch (err) {
+      if (!(err instanceof CacheUnreadableError)) throw err;
+      const movedAway = await this.moveAside(err, read.id);
+      // Either way the tokens in it are not usable: continue empty, a new sign-in follows.
+      this.adopt(EMPTY_CACHE);
+      // If the move half-happened (linked, not unlinked) the inode's ctime changed: remember
+      // the file as it is now, so the next access does not try (and log) again.
+      this.known = movedAway ? { kind: 'absent' } : { kind: 'stuck', id: (await identityOf(this.path).catch(() => null)) ?? read.id };
+    }
+  }
+
+  /**
+   * Before replacing the file: if it is not the one we last read or wrote, someone else wrote
+   * it. Read it first, so a file we could not read is moved aside instead of overwritten.
+   */
+  private async safeToReplace(): Promise<boolean> {
+    let read: { data: Buffer; id: FileIdentity } | null;
+    try {
+      const id = await identityOf(this.path);
+      if (id === null) return true;
+      if (this.known.kind === 'file' && sameFile(this.known.id, id)) return true;
+      if (this.known.kind === 'stuck' && sameFile(this.known.id, id)) {
+        this.log.debug({ event: 'cache.write_refused', file: this.path }, 'not replacing the unreadable token cache that could not be moved aside');
+        return false;
+      }
+      read = await readWithIdentity(this.path);
+    } catch (err) {
+      this.ioError(err);
+      return false;
+    }
+    if (read === null) return true;
+    try {
+      decodeCache(read.data, this.key, this.clientId, this.path);
+    } catch (err) {
+      if (!(err instanceof CacheUnreadableError)) throw err;
+      const movedAway = await this.moveAside(err, read.id);
+      if (!movedAway) this.known = { kind: 'stuck', id: (await identityOf(this.path).catch(() => null)) ?? read.id };
+      return movedAway;
+    }
+    // Another process (a `login` next to the running service?) wrote a valid cache since we
+    // read it. Without a lock the newer state wins: ours, which msal just produced.
+    this.log.warn({ event: 'cache.replaced_concurrent_write', file: this.path },
+      'the token cache was changed by another process since it was read; replacing it with this process\'s state');
+    return true;
+  }
+
+  private async write(plaintext: string): Promise<void> {
+    const data = encodeCache(plaintext, this.key, this.clientId);
+    try {
+      await writeFileAtomic(this.path, data, { mode: 0o600, dirMode: 0o700 });
+      const id = await identityOf(this.path);
+      this.known = id ? { kind: 'file', id } : { kind: 'absent' };
+      this.pendingWrite = false;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      this.log.error({ event: 'cache.write_failed', file: this.path, code },
+        `could not write token cache ${this.path} (${code ?? String(err)}): the sign-in is kept in memory only; retrying on the next token request`);
+      return;
+    }
+    this.log.debug({ event: 'cache.written', file: this.path, bytes: data.length }, 'token cache written');
+    const removed = await removeStaleTempFiles(this.path).catch(() => []);
+    if (removed.length > 0) {
+      this.log.info({ event: 'cache.temp_removed', file: this.path, count: removed.length }, 'removed temp files of interrupted cache writes');
+    }
+  }
+
+  /**
+   * Moves an unreadable cache out of the way (never deleting or overwriting it: it may hold the
+   * only copy of a refresh token, readable again with the old key) and logs ONE error line.
+   * Returns false when it could not be moved.
+   */
+  private async moveAside(problem: CacheUnreadableError, id: FileIdentity): Promise<boolean> {
+    const base = path.basename(this.path);
+    const dir = path.dirname(this.path);
+    const stamp = utcStamp(this.now());
+    let movedTo: string | undefined;
+    let moveError: unknown;
+    for (let n = 0; n < 100 && movedTo === undefined; n += 1) {
+      const candidate = path.join(dir, `${base}.unreadable-${stamp}${n === 0 ? '' : `-${n}`}`);
+      try {
+        // link + unlink instead of rename: rename would silently replace an older moved-aside
+        // file with the same name.
+        await link(this.path, candidate);
+        movedTo = candidate;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
+        moveError = err;
+        break;
+      }
+    }
+    if (movedTo !== undefined) {
+      try {
+        await unlink(this.path);
+        await fsyncDir(dir);
+      } catch (err) {
+        moveError = err;
+      }
+    }
+    const fields = { event: 'cache.unreadable', file: this.path, reason: problem.reason, bytes: id.size };
+    if (movedTo !== undefined && moveError === undefined) {
+      this.log.error({ ...fields, movedTo }, `${problem.message}. Moved it to ${movedTo} and continuing with an empty cache: sign in again`);
+      await this.pruneMovedAside();
+      return true;
+    }
+    const code = (moveError as NodeJS.ErrnoException | undefined)?.code;
+    this.log.error({ ...fields, moveError: code ?? String(moveError) },
+      `${problem.message}. Could not move it aside (${code ?? String(moveError)}), so it will not be overwritten: tokens stay in memory only until it is removed`);
+    return false;
+  }
+
+  /** Names of moved-aside files, newest first. */
+  private async listMovedAside(): Promise<string[]> {
+    const prefix = `${path.basename(this.path)}.unreadable-`;
+    let names: string[];
+    try {
+      names = await readdir(path.dirname(this.path));
+    } catch {
+      return [];
+    }
+    return names
+      .filter((name) => name.startsWith(prefix))
+      .map((name) => ({ name, key: sortKey(name.slice(prefix.length)) }))
+      .sort((a, b) => (a.key < b.key ? 1 : a.key > b.key ? -1 : 0))
+      .map((entry) => entry.name);
+  }
+
+  private async pruneMovedAside(): Promise<void> {
+    const old = (await this.listMovedAside()).slice(KEEP_UNREADABLE);
+    for (const name of old) {
+      await unlink(path.join(path.dirname(this.path), name)).catch(() => undefined);
+    }
+    if (old.length > 0) {
+      this.log.info({ event: 'cache.unreadable_pruned', file: this.path, removed: old }, `deleted ${old.length} old unreadable token cache file(s), keeping the newest ${KEEP_UNREADABLE}`);
+    }
+  }
+
+  private ioError(err: unknown): void {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    if (this.known.kind === 'io-error' && this.known.code === code) return;
+    this.known = { kind: 'io-error', code };
+    this.log.error({ event: 'cache.unreadable', file: this.path, reason: 'io-error', code },
+      `token cache ${this.path} cannot be read (${code}): check that the service user owns it and its folder; continuing with tokens in memory only, the file is not overwritten`);
+  }
+
+  private adopt(plaintext: string): void {
+    this.latest = plaintext;
+    this.generation += 1;
+    this.pendingWrite = false;
+  }
+
+  /**
+   * Always hands the cache over, even when msal already saw this generation: acquireTokenSilent
+   * clears msal's store and rebuilds it from what the plugin deserializes (overwriteCache), so a
+   * skipped deserialize would leave it empty. Deserializing is cheap; reading and decrypting the
+   * file (skipped when it did not change) is what costs.
+   */
+  private deliver(tokenCache: TokenCacheContext['tokenCache']): void {
+    if (this.latest === undefined) return;
+    replaceContent(tokenCache, this.latest);
+    this.delivered.set(tokenCache, this.generation);
+  }
+}
+
+/**
+ * Makes msal's in-memory cache hold exactly `json`. msal-node's `TokenCache.deserialize()`
+ * MERGES into what it already holds (NodeStorage spreads the old key-value store first), so
+ * after a logout in another process or a moved-aside file the old tokens would stay in memory,
+ * and the next write would bring them back. The file is the truth: empty the store first
+ * (`getKVStore()` is public and returns the live store).
+ */
+function replaceContent(tokenCache: TokenCacheContext['tokenCache'], json: string): void {
+  const store = (tokenCache as { getKVStore?: () => unknown }).getKVStore?.();
+  if (typeof store === 'object' && store !== null) {
+    for (const name of Object.keys(store)) delete (store as Record<string, unknown>)[name];
+  }
+  tokenCache.deserialize(json);
+}
+
+/** ENOTDIR: a path component is a file, so the cache cannot exist there either. */
+function isAbsent(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+async function identityOf(file: string): Promise<FileIdentity | null> {
+  try {
+    return identity(await stat(file));
+  } catch (err) {
+    if (isAbsent(err)) return null;
+    throw err;
+  }
+}
+
+/** Reads the file and its identity through one descriptor, so they describe the same file. */
+async function readWithIdentity(file: string): Promise<{ data: Buffer; id: FileIdentity } | null> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch (err) {
+    if (isAbsent(err)) return null;
+    throw err;
+  }
+  try {
+    const id = identity(await handle.stat());
+    return { data: await handle.readFile(), id };
+  } finally {
+    await handle.close();
+  }
+}
+
+function identity(st: { size: number; mtimeMs: number; ctimeMs: number; ino: number }): FileIdentity {
+  return { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
+}
+
+function sameFile(a: FileIdentity, b: FileIdentity): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino;
+}
+
+/** `20250314T091500Z`: sortable, and without ':' (awkward in shells and on FAT). */
+export function utcStamp(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+}
+
+/** Orders `<stamp>` and `<stamp>-<n>` by time, then n. */
+function sortKey(suffix: string): string {
+  const match = /^(\d{8}T\d{6}Z)(?:-(\d+))?$/.exec(suffix);
+  if (!match) return `0${suffix}`;
+  return `1${match[1]}${(match[2] ?? '0').padStart(4, '0')}`;
+}

@@ -1,0 +1,87 @@
+import { AuthError, InteractionRequiredAuthError } from '@azure/msal-node';
+import type { SignInFailure } from '../agent/machine.js';
+import type { ServerErrorReply } from './polling-guard.js';
+
+/**
+ * Turning msal-node's errors into what the agent must do. msal-node throws `post_request_failed`
+ * for every polling reply except `authorization_pending`, with only the server's `error` string;
+ * the AADSTS number comes from the reply the polling guard saw (`lastReply`).
+ */
+
+/** AADSTS numbers that mean a policy refused the sign-in (see shared notes, identity.md). */
+const POLICY_CODES = new Set([53003, 50076, 50079, 530035, 50105, 53000, 53001, 53002]);
+/** AADSTS numbers that mean the app registration needs fixing by an admin. */
+const APP_CODES: Record<number, string> = {
+  7000218: 'Public client flows are off: turn on "Allow public client flows" in the app registration',
+  700016: 'App not found in this tenant: check auth.clientId and the tenant in auth.authority',
+  65001: 'The app has no consent for these permissions: an admin must grant consent',
+  90094: 'Admin consent is required for these permissions',
+};
+
+/** Error codes after which the cached tokens cannot be used and the person must sign in again. */
+const NEEDS_SIGN_IN = new Set(['invalid_grant', 'interaction_required', 'no_tokens_found', 'refresh_token_expired', 'consent_required', 'login_required', 'no_account_found']);
+
+const OFFLINE_CODES = new Set(['network_error', 'endpoints_resolution_error', 'openid_config_error', 'token_parsing_error', 'network_request_failed']);
+
+export function serverErrorString(err: unknown): string | undefined {
+  if (!(err instanceof AuthError)) return undefined;
+  if (err.errorCode === 'post_request_failed') return err.errorMessage.trim().split(/\s+/).pop();
+  return err.errorCode;
+}
+
+export function classifySignInError(err: unknown, lastReply: ServerErrorReply | undefined): SignInFailure & { detail: string } {
+  const serverError = serverErrorString(err);
+  const reply = lastReply && lastReply.error === serverError ? lastReply : undefined;
+  const aadsts = reply?.codes[0];
+  const detail = reply ? `${reply.error}${aadsts ? ` (AADSTS${aadsts})` : ''}: ${reply.description}` : describe(err);
+  if (err instanceof AuthError && (err.errorCode === 'device_code_polling_cancelled')) {
+    return { kind: 'cancelled', reason: 'Cancelled', detail };
+  }
+  if (err instanceof AuthError && (err.errorCode === 'device_code_expired' || err.errorCode === 'user_timeout_reached')) {
+    return { kind: 'expired', reason: 'Nobody entered the code in time', detail };
+  }
+  if (aadsts !== undefined && POLICY_CODES.has(aadsts)) {
+    return { kind: 'blocked', reason: `Your organisation's policy blocked this sign-in (AADSTS${aadsts})`, action: 'Ask your admin; press for a new code', detail };
+  }
+  if (aadsts !== undefined && APP_CODES[aadsts]) {
+    return { kind: 'app-config', reason: APP_CODES[aadsts]!, action: 'Fix the app registration, then press', detail };
+  }
+  switch (serverError) {
+    case 'expired_token':
+      return { kind: 'expired', reason: 'Nobody entered the code in time', detail };
+    case 'authorization_declined':
+      return { kind: 'declined', reason: 'The sign-in was declined on the phone', detail };
+    case 'bad_verification_code':
+      return { kind: 'server', reason: 'The server did not recognise the code', detail };
+    case 'access_denied':
+      return { kind: 'declined', reason: 'Access was denied', detail };
+    case 'invalid_client':
+    case 'unauthorized_client':
+    case 'invalid_scope':
+      return { kind: 'app-config', reason: `The server refused the app (${serverError})`, action: 'Check auth.clientId and auth.scopes, then press', detail };
+    case 'interaction_required':
+      return { kind: 'blocked', reason: 'A policy requires more than this device can do', action: 'Ask your admin; press for a new code', detail };
+  }
+  if (isOffline(err)) return { kind: 'offline', reason: 'No connection to the sign-in service', action: 'Check the network; press to retry', detail };
+  return { kind: 'server', reason: 'The sign-in service answered with an error', detail };
+}
+
+export function needsSignIn(err: unknown): boolean {
+  if (err instanceof InteractionRequiredAuthError) return true;
+  if (!(err instanceof AuthError)) return false;
+  return NEEDS_SIGN_IN.has(err.errorCode) || NEEDS_SIGN_IN.has(serverErrorString(err) ?? '');
+}
+
+export function isOffline(err: unknown): boolean {
+  if (!(err instanceof AuthError)) return false;
+  if (OFFLINE_CODES.has(err.errorCode)) return true;
+  // msal's local throttle after a 429/5xx: an empty errorCode ServerError, no request sent.
+  return err.errorCode === '' || serverErrorString(err) === 'temporarily_unavailable';
+}
+
+/** One line for the log, without secrets (msal's messages carry none; bodies are never included). */
+export function describe(err: unknown): string {
+  if (err instanceof AuthError) return `${err.errorCode || 'auth_error'}: ${err.errorMessage}`.slice(0, 500);
+  if (err instanceof Error) return `${err.name}: ${err.message}`.slice(0, 500);
+  return String(err).slice(0, 500);
+}

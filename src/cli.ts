@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { ConfigError, EXIT_CONFIG, findConfigFile, loadConfigFile } from './config/index.js';
+import { createLogger } from './log.js';
+
+/**
+ * graph-device-agent: argv → one command. Kept small and free of heavy imports, so the first frame
+ * is drawn before msal-node is loaded.
+ */
+
+const USAGE = `Usage: graph-device-agent [command] [options]
+
+Commands:
+  run            run the agent (the default): sign in, show the code, call Graph on schedule
+  check-config   validate the configuration and print it with defaults filled in
+  keygen         create a token-cache key file (--out FILE, --force to replace)
+
+Options:
+  -c, --config FILE   the configuration file (default: $GRAPH_DEVICE_AGENT_CONFIG,
+                      /etc/graph-device-agent/config.json, ./parameters.json)
+  -h, --help          this help
+  -v, --version       the version
+
+Signals while running: SIGUSR1 = a short button press (new code / refresh now),
+SIGUSR2 = a button hold (sign out), SIGTERM/SIGINT = stop.
+Exit codes: 0 stopped, 1 unexpected error, 78 configuration error (systemd will not restart).`;
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        out: { type: 'string' },
+        force: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}\n`);
+    return 64; // EX_USAGE
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  const command = positionals[0] ?? 'run';
+  try {
+    switch (command) {
+      case 'run': {
+        const config = loadConfigFile(findConfigFile(values.config));
+        const { runDaemon } = await import('./run.js');
+        return await runDaemon(config);
+      }
+      case 'check-config': {
+        const config = loadConfigFile(findConfigFile(values.config));
+        process.stdout.write(`${JSON.stringify(config, null, 2)}\nconfiguration OK: ${config.configFile}\n`);
+        return 0;
+      }
+      case 'keygen': {
+        const { keygen } = await import('./commands/keygen.js');
+        return await keygen({ out: values.out, force: values.force ?? false, configPath: values.config });
+      }
+      default:
+        process.stderr.write(`unknown command "${command}"\n\n${USAGE}\n`);
+        return 64;
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.report()}\n`);
+      // Also one JSON line for the journal, so `journalctl -p err` shows why the service stopped.
+      createLogger({ destination: process.stdout }).error({ event: 'config.invalid', file: err.file, problems: err.problems }, err.report());
+      return EXIT_CONFIG;
+    }
+    throw err;
+  }
+}
+
+function version(): string {
+  // dist/src/cli.js when installed, src/cli.ts under tsx: the package.json is one or two folders up.
+  for (const rel of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version: string };
+      if (pkg.name === 'graph-device-agent') return pkg.version;
+    } catch {
+      // try the next place
+    }
+  }
+  return 'unknown';
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exit(code);
+  },
+  (err: unknown) => {
+    process.stderr.write(`graph-device-agent: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,267 @@
+import { readFileSync, existsSync, accessSync, constants } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import cron from 'node-cron';
+import type { z } from 'zod';
+import {
+  ConfigSchema, AuthSchema, GraphSchema, GraphJobSchema, NetworkSchema, CacheSchema, DisplaySchema,
+  ButtonSchema, LogSchema, SignInSchema, PythonSampleSchema, PYTHON_SAMPLE_KEYS, type Config,
+} from './schema.js';
+import { ConfigError } from './errors.js';
+import { closestMatch } from './did-you-mean.js';
+
+/** A validated configuration with every path made absolute and every default filled in. */
+export interface ResolvedConfig extends Config {
+  configFile: string | undefined;
+  stateDirectory: string;
+  cache: Config['cache'] & { path: string; keyFile: string };
+}
+
+/** Where `run` looks when no `--config` is given, in order. */
+export function defaultConfigCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
+  return [
+    env.GRAPH_DEVICE_AGENT_CONFIG,
+    '/etc/graph-device-agent/config.json',
+    path.resolve('parameters.json'), // Microsoft's Python sample keeps its settings here
+  ].filter((p): p is string => Boolean(p));
+}
+
+export function findConfigFile(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (explicit) return path.resolve(explicit);
+  const found = defaultConfigCandidates(env).find((p) => existsSync(p));
+  if (!found) {
+    throw new ConfigError(undefined, [
+      `no configuration file found (looked in ${defaultConfigCandidates(env).join(', ')}): ` +
+        'copy config/config.example.json to /etc/graph-device-agent/config.json, set auth.clientId, or pass --config FILE',
+    ]);
+  }
+  return found;
+}
+
+export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const fix = code === 'ENOENT' ? 'check the path, or copy config/config.example.json there'
+      : code === 'EACCES' ? `let the service user read it (chmod 640 ${file}; chgrp to the service's group)` : 'check the file';
+    throw new ConfigError(file, [`cannot read the configuration file (${code}): ${fix}`]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(file, [`not valid JSON: ${(err as Error).message}${jsonPosition(text, err as Error)}: fix the syntax (a trailing comma or a missing quote is the usual cause)`]);
+  }
+  return parseConfig(raw, { file, env });
+}
+
+export function parseConfig(raw: unknown, options: { file?: string; env?: NodeJS.ProcessEnv } = {}): ResolvedConfig {
+  const file = options.file;
+  const env = options.env ?? process.env;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ConfigError(file, ['the file must hold one JSON object, like {"auth": {"clientId": "..."}}']);
+  }
+  const problems: string[] = [];
+  const normalized = fromPythonSample(raw as Record<string, unknown>, problems);
+  const parsed = ConfigSchema.safeParse(normalized, { reportInput: true });
+  if (!parsed.success) {
+    problems.push(...parsed.error.issues.map(describeIssue));
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(file, problems);
+
+  const config = parsed.data;
+  checkSemantics(config, problems);
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  return resolvePaths(config, file, env, problems);
+}
+
+/**
+ * Microsoft's Python sample keeps `authority`, `client_id`, `scope` and `endpoint` at the top
+ * level. They map onto our sections; a file may mix both styles as long as they agree.
+ */
+function fromPythonSample(raw: Record<string, unknown>, problems: string[]): Record<string, unknown> {
+  const sampleKeys = PYTHON_SAMPLE_KEYS.filter((k) => k in raw);
+  if (sampleKeys.length === 0) return raw;
+  const sample: Record<string, unknown> = {};
+  const rest: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) ((PYTHON_SAMPLE_KEYS as readonly string[]).includes(k) ? sample : rest)[k] = v;
+  const parsed = PythonSampleSchema.safeParse(sample, { reportInput: true });
+  if (!parsed.success) {
+    problems.push(...parsed.error.issues.map(describeIssue));
+    return rest;
+  }
+  const s = parsed.data;
+  const auth = { ...(isObject(rest.auth) ? rest.auth : {}) } as Record<string, unknown>;
+  const graph = { ...(isObject(rest.graph) ? rest.graph : {}) } as Record<string, unknown>;
+  const merge = (target: Record<string, unknown>, key: string, value: unknown, sampleKey: string, section: string): void => {
+    if (value === undefined) return;
+    if (target[key] !== undefined && JSON.stringify(target[key]) !== JSON.stringify(value)) {
+      problems.push(`${sampleKey}: ${JSON.stringify(value)} disagrees with ${section}.${key} ${JSON.stringify(target[key])}: keep one of them`);
+      return;
+    }
+    target[key] = value;
+  };
+  merge(auth, 'authority', s.authority, 'authority', 'auth');
+  merge(auth, 'clientId', s.client_id, 'client_id', 'auth');
+  if (s.scope !== undefined) merge(auth, 'scopes', typeof s.scope === 'string' ? s.scope.split(/\s+/).filter(Boolean) : s.scope, 'scope', 'auth');
+  if (s.endpoint !== undefined) {
+    // "https://graph.microsoft.com/v1.0/users" → base "https://graph.microsoft.com/v1.0", a job for "/users".
+    const url = new URL(s.endpoint);
+    const [, version, ...rest2] = url.pathname.split('/');
+    merge(graph, 'baseUrl', `${url.origin}/${version ?? 'v1.0'}`, 'endpoint', 'graph');
+    const jobPath = `/${rest2.join('/')}${url.search}`;
+    if (!graph.jobs && jobPath !== '/me' && jobPath !== '/') {
+      graph.jobs = [
+        { name: 'me', schedule: '*/15 * * * *', path: '/me', line: '{displayName}' },
+        { name: 'manager', schedule: '*/15 * * * *', path: '/me/manager', line: 'Manager: {displayName}', notFoundLine: 'No manager' },
+        { name: 'endpoint', schedule: '*/15 * * * *', path: jobPath },
+      ];
+    }
+  }
+  return { ...rest, auth, ...(Object.keys(graph).length > 0 ? { graph } : {}) };
+}
+
+const MICROSOFT_LOGIN_HOSTS = [
+  'login.microsoftonline.com', 'login.microsoft.com', 'login.windows.net', 'sts.windows.net',
+  'login.microsoftonline.us', 'login.usgovcloudapi.net', 'login.chinacloudapi.cn', 'login.partner.microsoftonline.cn',
+];
+
+function checkSemantics(config: Config, problems: string[]): void {
+  const authority = new URL(config.auth.authority);
+  if (authority.pathname === '/' || authority.pathname === '') {
+    problems.push(`auth.authority: ${JSON.stringify(config.auth.authority)} has no tenant: add one, e.g. ${authority.origin}/organizations`);
+  }
+  if (!MICROSOFT_LOGIN_HOSTS.includes(authority.hostname) && !config.auth.authorityMetadata
+      && !config.auth.knownAuthorities.some((h) => h === authority.host || h === authority.hostname)) {
+    problems.push(`auth.knownAuthorities: the authority host ${authority.host} is not a Microsoft login host, so msal-node will refuse it: add "${authority.host}" to auth.knownAuthorities`);
+  }
+  for (const field of ['cloudDiscoveryMetadata', 'authorityMetadata'] as const) {
+    const value = config.auth[field];
+    if (value === undefined) continue;
+    try {
+      JSON.parse(value);
+    } catch {
+      problems.push(`auth.${field}: not a JSON string: paste the discovery document as a JSON-encoded string`);
+    }
+  }
+  (config.graph.jobs ?? []).forEach((job, i) => {
+    if (!cron.validate(job.schedule)) {
+      problems.push(`graph.jobs[${i}].schedule: ${JSON.stringify(job.schedule)} of job "${job.name}" is not a cron expression: use five or six fields, e.g. "*/15 * * * *" (every 15 minutes)`);
+    }
+  });
+  const names = (config.graph.jobs ?? []).map((j) => j.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) problems.push(`graph.jobs: two jobs are named "${dup}": give each job its own name`);
+  if (config.display.driver === 'png' && !config.display.pngPath) {
+    problems.push('display.pngPath: the png display needs a file to write: set display.pngPath, e.g. "/run/graph-device-agent/screen.png"');
+  }
+}
+
+function resolvePaths(config: Config, file: string | undefined, env: NodeJS.ProcessEnv, problems: string[]): ResolvedConfig {
+  const base = file ? path.dirname(file) : process.cwd();
+  const abs = (p: string): string => path.resolve(base, p);
+  const stateDirectory = config.stateDirectory ? abs(config.stateDirectory)
+    // systemd's StateDirectory= sets STATE_DIRECTORY (a colon-separated list; ours has one entry).
+    : env.STATE_DIRECTORY ? env.STATE_DIRECTORY.split(':')[0]!
+    : path.join(env.XDG_STATE_HOME ?? path.join(homedir(), '.local', 'state'), 'graph-device-agent');
+  const credential = env.CREDENTIALS_DIRECTORY ? path.join(env.CREDENTIALS_DIRECTORY, 'token-cache-key') : undefined;
+  const keyFile = config.cache.keyFile ? abs(config.cache.keyFile)
+    : credential && existsSync(credential) ? credential
+    : path.join(stateDirectory, 'token-cache.key');
+  const caFile = config.network.caFile ? abs(config.network.caFile) : undefined;
+  if (caFile) {
+    try {
+      accessSync(caFile, constants.R_OK);
+    } catch (err) {
+      problems.push(`network.caFile: cannot read ${JSON.stringify(caFile)} (${(err as NodeJS.ErrnoException).code}): point it at a readable PEM file with your CA certificate(s)`);
+    }
+    if (problems.length === 0 && !readFileSync(caFile, 'utf8').includes('-----BEGIN CERTIFICATE-----')) {
+      problems.push(`network.caFile: ${JSON.stringify(caFile)} holds no PEM certificate: it must contain "-----BEGIN CERTIFICATE-----" blocks`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  return {
+    ...config,
+    configFile: file,
+    stateDirectory,
+    network: { ...config.network, ...(caFile ? { caFile } : {}) },
+    cache: { ...config.cache, path: config.cache.path ? abs(config.cache.path) : path.join(stateDirectory, 'token-cache.bin'), keyFile },
+    display: { ...config.display, ...(config.display.pngPath ? { pngPath: abs(config.display.pngPath) } : {}) },
+    graph: {
+      ...config.graph,
+      jobs: config.graph.jobs?.map((j) => ({ ...j, ...(j.outputFile ? { outputFile: abs(j.outputFile) } : {}) })),
+    },
+  };
+}
+
+// ---- turning zod issues into one line each: field, bad value, fix ----------------------------
+
+const KNOWN_KEYS: Record<string, string[]> = {
+  '': [...Object.keys(ConfigSchema.shape), ...PYTHON_SAMPLE_KEYS],
+  auth: Object.keys(AuthSchema.shape),
+  graph: Object.keys(GraphSchema.shape),
+  'graph.jobs.*': Object.keys(GraphJobSchema.shape),
+  network: Object.keys(NetworkSchema.shape),
+  cache: Object.keys(CacheSchema.shape),
+  display: Object.keys(DisplaySchema.shape),
+  button: Object.keys(ButtonSchema.shape),
+  log: Object.keys(LogSchema.shape),
+  signIn: Object.keys(SignInSchema.shape),
+};
+
+const FIXES: Record<string, string> = {
+  auth: 'add an "auth" section with at least "clientId" (or the Python sample\'s "client_id")',
+  'auth.clientId': 'copy the Application (client) ID from the app registration\'s Overview page in the Entra admin center',
+  'auth.authority': 'use https://login.microsoftonline.com/<tenant> with "organizations", "common", "consumers" or your tenant id',
+  'auth.scopes': 'list Graph permissions, e.g. ["User.Read"]',
+  'graph.baseUrl': 'use https://graph.microsoft.com/v1.0 (or your national cloud\'s Graph host)',
+  'display.height': 'use 64 for 0.96" 128x64 modules or 32 for 128x32 ones',
+  'display.address': 'use 60 (0x3C) or 61 (0x3D); `i2cdetect -y 1` shows which answers',
+  'button.bcmPin': 'use the BCM GPIO number (GPIO17 is header pin 11), not the header pin number',
+};
+
+function dottedPath(p: readonly PropertyKey[]): string {
+  return p.map((k) => (typeof k === 'number' ? `[${k}]` : String(k))).join('.').replace(/\.\[/g, '[');
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const at = dottedPath(issue.path);
+  const pattern = issue.path.map((k) => (typeof k === 'number' ? '*' : String(k))).join('.');
+  const fix = FIXES[pattern.replace(/\.\*/g, '')] ?? FIXES[pattern];
+  const input = 'input' in issue ? (issue as { input?: unknown }).input : undefined;
+  const shown = input === undefined ? 'nothing' : JSON.stringify(input);
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const known = KNOWN_KEYS[pattern] ?? [];
+      return issue.keys.map((key) => {
+        const where = at ? `${at}.${key}` : key;
+        const guess = closestMatch(key, known);
+        return guess ? `${where}: unknown setting: did you mean "${guess}"?`
+          : `${where}: unknown setting: remove it (known here: ${known.join(', ')})`;
+      }).join('\n');
+    }
+    case 'invalid_type': {
+      const what = input === undefined ? 'is missing' : `is ${shown}, expected ${issue.expected}`;
+      return `${at || '(top level)'}: ${what}${fix ? `: ${fix}` : ''}`;
+    }
+    default:
+      if (input === undefined) return `${at || '(top level)'}: is missing${fix ? `: ${fix}` : ''}`;
+      return `${at || '(top level)'}: ${shown} is not valid (${issue.message.replace(/^Invalid input: /, '')})${fix ? `: ${fix}` : ''}`;
+  }
+}
+
+function jsonPosition(text: string, err: Error): string {
+  const m = /position (\d+)/.exec(err.message);
+  if (!m) return '';
+  const pos = Number(m[1]);
+  const before = text.slice(0, pos);
+  const line = before.split('\n').length;
+  const column = pos - before.lastIndexOf('\n');
+  return ` (line ${line}, column ${column})`;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

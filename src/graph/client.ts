@@ -1,0 +1,267 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { TransportError, isTransient } from '../net/https.js';
+import type { HttpsClient, HttpsResponse } from '../net/https.js';
+import type { Logger } from '../log.js';
+import { DEFAULT_RETRY_POLICY, backoffDelayMs, retryAfterMs } from './retry.js';
+import type { RetryPolicy } from './retry.js';
+import { oneLine, parseBody, parseGraphError, permissionFor } from './response.js';
+import type { GraphError } from './response.js';
+
+/**
+ * A small Graph client for a handful of scheduled GETs.
+ *
+ * Why not `@microsoft/microsoft-graph-client`: its RetryHandler covers 429/503/504 but not
+ * network errors (the common failure of a Pi on Wi-Fi), it runs on global `fetch` (no per-request
+ * CA for TLS-inspecting proxies), and it would be a dependency for four GETs an hour. This file
+ * is the whole policy: Retry-After, back-off with jitter, one token refresh on 401, and results a
+ * person can read.
+ */
+
+/** Implemented by the agent with msal-node's acquireTokenSilent. What it throws propagates. */
+export interface TokenProvider {
+  getAccessToken(opts: { forceRefresh: boolean }): Promise<string>;
+}
+
+export type GraphFailureKind =
+  | 'forbidden' | 'not-found' | 'throttled' | 'server' | 'network' | 'unauthorized' | 'not-json' | 'bad-request';
+
+export type GraphResult =
+  | { ok: true; status: number; data: unknown; requestId?: string; attempts: number }
+  | {
+      ok: false;
+      kind: GraphFailureKind;
+      status?: number;
+      /** Graph's `error.code` (branch on this, never on the message). */
+      code?: string;
+      /** One line a person understands. */
+      message: string;
+      requestId?: string;
+      attempts: number;
+      /** Set when Graph asked for a longer wait than this client does: when to try again. */
+      retryAfterMs?: number;
+    };
+
+export interface GraphGetOptions {
+  /** Per HTTP attempt (connect + response); retries and their waits come on top. */
+  timeoutMs: number;
+  /** Job name for the logs. */
+  job?: string;
+  /** Aborting rejects `get` with the signal's reason; nothing is retried after it. */
+  signal?: AbortSignal;
+}
+
+export interface GraphClientOptions {
+  http: Pick<HttpsClient, 'request'>;
+  /** e.g. https://graph.microsoft.com/v1.0 (sovereign clouds have their own hosts). */
+  baseUrl: string;
+  tokens: TokenProvider;
+  logger: Logger;
+  retry?: Partial<RetryPolicy>;
+  /** Waits between attempts; injected so tests record delays instead of waiting. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Jitter source in [0, 1). */
+  random?: () => number;
+  /** Wall clock in ms, for Retry-After dates without a Date header, and for durations. */
+  now?: () => number;
+}
+
+/** Returns an error message when `path` is not a Graph path this client can call. */
+export function validateGraphPath(path: string): string | undefined {
+  if (!path.startsWith('/')) return `Graph path "${path}" must start with "/" (e.g. "/me"), relative to the Graph base URL`;
+  if (path.startsWith('//')) return `Graph path "${path}" must not start with "//"`;
+  if (/\s/.test(path)) return `Graph path "${path}" must not contain spaces (URL-encode them)`;
+  return undefined;
+}
+
+const THROTTLING_STATUSES = new Set([429, 503, 504]);
+
+export class GraphClient {
+  private readonly http: Pick<HttpsClient, 'request'>;
+  private readonly baseUrl: string;
+  private readonly tokens: TokenProvider;
+  private readonly log: Logger;
+  private readonly policy: RetryPolicy;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly random: () => number;
+  private readonly now: () => number;
+
+  constructor(options: GraphClientOptions) {
+    this.http = options.http;
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.tokens = options.tokens;
+    this.log = options.logger;
+    this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.sleep = options.sleep ?? ((ms, signal) => delay(ms, undefined, signal ? { signal } : {}));
+    this.random = options.random ?? Math.random;
+    this.now = options.now ?? Date.now;
+  }
+
+  async get(path: string, opts: GraphGetOptions): Promise<GraphResult> {
+    const invalid = validateGraphPath(path);
+    if (invalid) throw new TypeError(invalid);
+    const url = `${this.baseUrl}${path}`;
+    const { job, signal } = opts;
+    let attempts = 0;
+    let refreshed = false;
+    let forceRefresh = false;
+
+    for (;;) {
+      signal?.throwIfAborted();
+      // Asked on every attempt: after a long Retry-After the token may have expired, and msal
+      // answers from its cache when it has not. Its errors ("needs sign-in") are the caller's.
+      const token = await this.tokens.getAccessToken({ forceRefresh });
+      forceRefresh = false;
+      attempts += 1;
+      // The one refresh retry after a 401 does not use up the retry budget.
+      const canRetry = attempts < this.policy.maxAttempts + (refreshed ? 1 : 0);
+      const clientRequestId = randomUUID();
+      const started = this.now();
+
+      let response: HttpsResponse;
+      try {
+        response = await this.http.request({
+          method: 'GET',
+          url,
+          headers: {
+            authorization: `Bearer ${token}`,
+            accept: 'application/json',
+            'client-request-id': clientRequestId,
+            'return-client-request-id': 'true',
+            'user-agent': 'graph-device-agent',
+          },
+          timeoutMs: opts.timeoutMs,
+          ...(signal ? { signal } : {}),
+        });
+      } catch (err) {
+        signal?.throwIfAborted();
+        if (!(err instanceof TransportError)) throw err;
+        this.log.warn({
+          event: 'graph.request', job, path, attempt: attempts, failure: err.failure, error_code: err.code,
+          duration_ms: this.now() - started, client_request_id: clientRequestId,
+        }, `GET ${path}: ${err.message}`);
+        if (isTransient(err) && canRetry) {
+          await this.wait(backoffDelayMs(attempts, this.policy, this.random), { job, path, reason: err.failure }, signal);
+          continue;
+        }
+        const gaveUp = attempts > 1 ? ` (gave up after ${attempts} attempts)` : '';
+        return { ok: false, kind: 'network', message: `${err.message}${gaveUp}`, attempts };
+      }
+
+      const { status } = response;
+      const body = parseBody(response.body, response.headers['content-type']);
+      const graphError = body.json && status >= 400 ? parseGraphError(body.data) : undefined;
+      const requestId = response.headers['request-id'] ?? graphError?.requestId;
+      const fine = status < 400 || status === 404;
+      this.log[fine ? 'info' : 'warn']({
+        event: 'graph.request', job, path, attempt: attempts, status, duration_ms: this.now() - started,
+        request_id: requestId, client_request_id: clientRequestId, ...(graphError?.code ? { code: graphError.code } : {}),
+      }, `GET ${path} → ${status}`);
+      // Bodies hold personal data (names, mail): only when someone asked for debug.
+      this.log.debug({ event: 'graph.response', job, path, status, body: response.body.slice(0, 4096) }, `GET ${path} body`);
+
+      if (status === 401 && !refreshed) {
+        // A Pi without a real-time clock may hold a token its clock thinks valid: get a new one
+        // once. A second 401 is an answer, not a glitch.
+        refreshed = true;
+        forceRefresh = true;
+        this.log.info({ event: 'graph.token_refresh', job, path, request_id: requestId }, 'Graph rejected the access token; refreshing it once');
+        continue;
+      }
+
+      if (THROTTLING_STATUSES.has(status) || status >= 500) {
+        const asked = THROTTLING_STATUSES.has(status)
+          ? retryAfterMs(response.headers['retry-after'], response.headers['date'], this.now())
+          : undefined;
+        if (asked !== undefined && asked > this.policy.maxRetryAfterMs) {
+          return this.failure(path, status, body, graphError, requestId, attempts, asked);
+        }
+        if (canRetry) {
+          // Never straight back after a throttling answer, even without Retry-After.
+          const floor = THROTTLING_STATUSES.has(status) ? this.policy.baseDelayMs : 0;
+          const wait = asked ?? backoffDelayMs(attempts, this.policy, this.random, floor);
+          await this.wait(wait, { job, path, reason: `HTTP ${status}`, request_id: requestId, retry_after: asked !== undefined }, signal);
+          continue;
+        }
+        return this.failure(path, status, body, graphError, requestId, attempts);
+      }
+
+      if (status >= 200 && status < 300 && body.json) {
+        return { ok: true, status, data: body.data, attempts, ...(requestId ? { requestId } : {}) };
+      }
+      return this.failure(path, status, body, graphError, requestId, attempts);
+    }
+  }
+
+  private async wait(ms: number, context: Record<string, unknown>, signal: AbortSignal | undefined): Promise<void> {
+    this.log.info({ event: 'graph.retry', ...context, delay_ms: ms }, `retrying ${String(context['path'])} in ${Math.round(ms / 100) / 10} s`);
+    try {
+      await this.sleep(ms, signal);
+    } catch (err) {
+      // timers/promises rejects with its own AbortError; callers get the reason they gave.
+      signal?.throwIfAborted();
+      throw err;
+    }
+  }
+
+  private failure(
+    path: string,
+    status: number,
+    body: ReturnType<typeof parseBody>,
+    graphError: GraphError | undefined,
+    requestId: string | undefined,
+    attempts: number,
+    retryAfter?: number,
+  ): GraphResult {
+    const base = {
+      ok: false as const,
+      status,
+      attempts,
+      ...(graphError?.code ? { code: graphError.code } : {}),
+      ...(requestId ? { requestId } : {}),
+      ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}),
+    };
+    if (!body.json) {
+      const message = body.malformed
+        ? `Graph answered HTTP ${status} with JSON that does not parse (cut off?): a proxy or captive portal?`
+        : `Graph answered HTTP ${status} with ${body.contentType || 'a body without a content type'}, not JSON: a proxy or captive portal?`;
+      return { ...base, kind: 'not-json', message };
+    }
+    const code = graphError?.code ?? `HTTP ${status}`;
+    const said = graphError?.message ? `: ${oneLine(graphError.message)}` : '';
+    const gaveUp = attempts > 1 ? `, gave up after ${attempts} attempts` : '';
+    const later = retryAfter !== undefined ? `; Graph asked to wait ${Math.ceil(retryAfter / 1000)} s, longer than this agent waits, so the next run will try again` : '';
+
+    if (status === 401) {
+      return { ...base, kind: 'unauthorized', message: `Graph rejected the access token for ${path} even after a refresh (${code})${said}; check the device clock, or sign in again` };
+    }
+    if (status === 403) {
+      return { ...base, kind: 'forbidden', message: forbiddenMessage(path, graphError, said) };
+    }
+    if (status === 404) {
+      return { ...base, kind: 'not-found', message: `nothing at ${path} (${code})${said}` };
+    }
+    if (status === 429) {
+      return { ...base, kind: 'throttled', message: `Graph is throttling requests for ${path} (${code})${gaveUp}${later}` };
+    }
+    if (status >= 500) {
+      const statusAndCode = graphError?.code ? `HTTP ${status}, ${graphError.code}` : `HTTP ${status}`;
+      return { ...base, kind: 'server', message: `Graph had a server problem with ${path} (${statusAndCode})${said}${gaveUp}${later}` };
+    }
+    // 400 and the other 4xx (and a 3xx: nothing on Graph's GET paths redirects).
+    const statusAndCode = graphError?.code ? `HTTP ${status}, ${graphError.code}` : `HTTP ${status}`;
+    return { ...base, kind: 'bad-request', message: `Graph refused ${path} (${statusAndCode})${said}` };
+  }
+}
+
+function forbiddenMessage(path: string, graphError: GraphError | undefined, said: string): string {
+  const code = graphError?.code ?? 'HTTP 403';
+  if (code === 'insufficient_claims') {
+    return `Conditional Access wants more from this sign-in before ${path} (insufficient_claims)${said}; sign in again, on a compliant network or device`;
+  }
+  const permission = permissionFor(path);
+  const needs = permission
+    ? `; the app needs the delegated permission ${permission}${permission === 'User.Read' ? '' : ' (often with admin consent)'}, granted in Entra ID under API permissions`
+    : '; the app lacks a permission this call needs (see Entra ID, API permissions)';
+  return `Graph denied ${path} (${code})${said}${needs}`;
+}

@@ -1,0 +1,113 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startHarness } from '../support/agent-harness.js';
+
+/**
+ * The walking skeleton end to end: the real agent, the real msal-node, over HTTPS to the identity
+ * emulator, with the encrypted cache in a real file and Graph jobs through the real client.
+ */
+
+test('a full device code sign-in shows the code, then the user and their manager from Graph', async (t) => {
+  const h = await startHarness();
+  t.after(() => h.close());
+  const agent = await h.startAgent();
+
+  const showing = await agent.waitFor('showing-code');
+  assert.equal(showing.name, 'showing-code');
+  const issued = await h.idp.waitForDeviceCode();
+  assert.equal(showing.name === 'showing-code' && showing.code.userCode, issued.userCode);
+  assert.equal(showing.name === 'showing-code' && showing.code.verificationUri, h.idp.verificationUri);
+
+  h.idp.approve(issued.userCode);
+  await agent.waitFor('signed-in', (s) => s.name === 'signed-in' && s.lines.length === 2);
+  const state = agent.app.agent.state;
+  assert.equal(state.name === 'signed-in' && state.account.name, 'Adele Vance');
+  assert.deepEqual(state.name === 'signed-in' && state.lines.map((l) => l.line), ['Manager: Megan Bowen', 'Adele Vance']);
+
+  const events = h.logs.events();
+  for (const e of ['device_code.issued', 'signin.succeeded', 'graph.job']) assert.ok(events.includes(e), `log has ${e}`);
+  const issuedLine = h.logs.lines().find((l) => l.event === 'device_code.issued')!;
+  assert.equal(issuedLine.user_code, issued.userCode);
+  assert.equal(issuedLine.verification_uri, h.idp.verificationUri);
+  assert.ok(typeof issuedLine.expires_at === 'string' && !Number.isNaN(Date.parse(issuedLine.expires_at)));
+});
+
+test('no access token, refresh token, id token or device_code appears in any log line of a sign-in', async (t) => {
+  const h = await startHarness();
+  t.after(() => h.close());
+  const agent = await h.startAgent();
+  const issued = await h.idp.waitForDeviceCode();
+  h.idp.approve(issued.userCode);
+  await agent.waitFor('signed-in', (s) => s.name === 'signed-in' && s.lines.length === 2);
+  // Force a refresh too, so refresh-token traffic is in the log.
+  await agent.app.identity.getAccessToken({ forceRefresh: true });
+  await agent.stop();
+  const secrets = h.idp.issuedSecrets();
+  assert.ok(secrets.length >= 4, 'the emulator issued tokens and a device code');
+  const all = h.logs.raw.join('\n');
+  assert.ok(h.logs.raw.length > 10, 'the sign-in was logged');
+  for (const secret of secrets) {
+    assert.ok(!all.includes(secret), `a secret issued by the server (${secret.slice(0, 8)}…) appears in the log`);
+    // Also no recognisable fragment of it (a JWT's signature part, say).
+    for (const part of secret.split('.').filter((p) => p.length >= 16)) assert.ok(!all.includes(part), 'a part of a token appears in the log');
+  }
+});
+
+test('a restart signs in silently from the encrypted cache: no second device code', async (t) => {
+  const h = await startHarness();
+  t.after(() => h.close());
+  const first = await h.startAgent();
+  h.idp.approve((await h.idp.waitForDeviceCode()).userCode);
+  await first.waitFor('signed-in');
+  await first.stop();
+  const codesBefore = h.idp.requests.filter((r) => r.path.endsWith('/devicecode')).length;
+
+  const second = await h.startAgent();
+  const state = await second.waitFor('signed-in');
+  assert.equal(state.name === 'signed-in' && state.account.username, 'AdeleV@contoso.example');
+  assert.equal(h.idp.requests.filter((r) => r.path.endsWith('/devicecode')).length, codesBefore, 'no new device code was requested');
+});
+
+test('a press during sign-in gives a new code at once, and the old code is no longer polled', async (t) => {
+  const h = await startHarness();
+  t.after(() => h.close());
+  const agent = await h.startAgent();
+  const first = await agent.waitFor('showing-code');
+  const firstCode = first.name === 'showing-code' ? first.code.userCode : '';
+  agent.button.press();
+  const second = await agent.waitFor('showing-code', (s) => s.name === 'showing-code' && s.code.userCode !== firstCode);
+  assert.notEqual(second.name === 'showing-code' && second.code.userCode, firstCode);
+  // After its current wait, the abandoned code is not polled again.
+  await new Promise((r) => setTimeout(r, 300));
+  const pollsOfOld = (): number => h.idp.requests.filter((r) => r.grantType?.includes('device_code') && r.userCode === firstCode).length;
+  const before = pollsOfOld();
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(pollsOfOld(), before, 'the old code is still being polled');
+  // The new code works.
+  h.idp.approve(second.name === 'showing-code' ? second.code.userCode : '');
+  await agent.waitFor('signed-in');
+});
+
+test('a declined code shows the error screen, and a press recovers with a new code', async (t) => {
+  const h = await startHarness();
+  t.after(() => h.close());
+  const agent = await h.startAgent();
+  h.idp.deny((await h.idp.waitForDeviceCode()).userCode);
+  const state = await agent.waitFor('needs-press');
+  assert.equal(state.name === 'needs-press' && state.problem.title, 'Sign-in declined');
+  assert.ok(h.logs.lines().some((l) => l.event === 'signin.failed' && l.kind === 'declined' && String(l.reason).includes('authorization_declined')));
+  agent.button.press();
+  await agent.waitFor('showing-code');
+});
+
+test('an expired code is renewed once automatically, then the screen asks for a press', async (t) => {
+  const h = await startHarness({ emulator: { deviceCodeLifetimeSec: 0.4 } });
+  t.after(() => h.close());
+  const agent = await h.startAgent();
+  const state = await agent.waitFor('needs-press');
+  assert.equal(state.name === 'needs-press' && state.problem.title, 'Code expired');
+  assert.equal(h.idp.requests.filter((r) => r.path.endsWith('/devicecode')).length, 2, 'the first code and one automatic renewal');
+  h.idp.settings.deviceCodeLifetimeSec = 30;
+  agent.button.press();
+  await agent.waitFor('showing-code');
+});

@@ -1,0 +1,336 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { PublicClientApplication, TokenCacheContext, type ISerializableTokenCache } from '@azure/msal-node';
+import { EncryptedFileCache } from '../../../src/auth/cache/encrypted-file-cache.js';
+import { encodeCache } from '../../../src/auth/cache/format.js';
+import type { CacheUnreadableReason } from '../../../src/auth/cache/errors.js';
+import { CLIENT_ID, OTHER_CLIENT_ID, REFRESH_TOKEN, USERNAME, captureLog, sampleCache, withTempDir, type LogLine } from './helpers.js';
+
+const key = randomBytes(32);
+
+function plugin(file: string, options: { key?: Buffer; clientId?: string; now?: () => Date } = {}) {
+  const log = captureLog();
+  const cache = new EncryptedFileCache({
+    path: file, key: options.key ?? key, clientId: options.clientId ?? CLIENT_ID, logger: log.logger,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  return { cache, log };
+}
+
+function app(cachePlugin: EncryptedFileCache, clientId = CLIENT_ID): PublicClientApplication {
+  return new PublicClientApplication({
+    auth: { clientId, authority: 'https://login.microsoftonline.com/organizations' },
+    cache: { cachePlugin },
+  });
+}
+
+/** Puts `json` into a fresh msal app's cache and lets the plugin persist it, as msal does after a sign-in. */
+async function persist(cachePlugin: EncryptedFileCache, json = sampleCache()): Promise<void> {
+  const tokenCache = app(cachePlugin).getTokenCache();
+  tokenCache.deserialize(json);
+  await cachePlugin.afterCacheAccess(new TokenCacheContext(tokenCache, true));
+}
+
+async function usernames(cachePlugin: EncryptedFileCache): Promise<string[]> {
+  const accounts = await app(cachePlugin).getTokenCache().getAllAccounts();
+  return accounts.map((a) => a.name ?? a.username);
+}
+
+function errors(lines: LogLine[]): LogLine[] {
+  return lines.filter((l) => l.level === 'error');
+}
+
+/** A TokenCache stand-in that counts what the plugin hands it. */
+function countingCache(content = sampleCache()): ISerializableTokenCache & { deserialized: string[] } {
+  const deserialized: string[] = [];
+  return { deserialized, deserialize: (s: string) => void deserialized.push(s), serialize: () => content };
+}
+
+test('a cache written by one app instance is read back by a new one, with its refresh token', async () => {
+  await withTempDir(async (dir) => {
+    const file = path.join(dir, 'token-cache.bin');
+    await persist(plugin(file).cache);
+
+    const reader = plugin(file).cache;
+    const pca = app(reader);
+    const accounts = await pca.getTokenCache().getAllAccounts();
+    assert.deepEqual(accounts.map((a) => a.homeAccountId), ['uid1.tid1']);
+    assert.match(pca.getTokenCache().serialize(), new RegExp(REFRESH_TOKEN));
+  });
+});
+
+test('the file on disk holds no token, username or client id in clear', async () => {
+  await withTempDir(async (dir) => {
+    const file = path.join(dir, 'token-cache.bin');
+    await persist(plugin(file).cache);
+    const bytes = await readFile(file);
+    for (const secret of [REFRESH_TOKEN, USERNAME, CLIENT_ID, 'RefreshToken', 'secret']) {
+      assert.equal(bytes.includes(Buffer.from(secret)), false, `"${secret}" found in the cache file`);
+    }
+    assert.equal(bytes.subarray(0, 4).toString(), 'GDAC');
+  });
+});
+
+test('the cache file is 0600 and a folder created for it 0700', async () => {
+  await withTempDir(async (dir) => {
+    const file = path.join(dir, 'state', 'auth', 'token-cache.bin');
+    await persist(plugin(file).cache);
+    assert.equal((await stat(file)).mode & 0o777, 0o600);
+    assert.equal((await stat(path.dirname(file))).mode & 0o777, 0o700);
+    assert.equal((await stat(path.join(dir, 'state'))).mode & 0o777, 0o700);
+  });
+});
+
+test('nothing is written when msal did not change the cache', async () => {
+  await withTempDir(async (dir) => {
+    const file = path.join(dir, 'token-cache.bin');
+    const { cache } = plugin(file);
+    // Reading accounts runs both hooks with "unchanged": no file appears.
+    assert.deepEqual(await usernames(cache), []);
+    await assert.rejects(stat(file), { code: 'ENOENT' });
+
+    await persist(cache);
+    const before = await stat(file);
+    assert.deepEqual(await usernames(cache), ['Ada']);
+    await cache.afterCacheAccess(new TokenCacheContext(countingCache(), false));
+    const after = await stat(file);
+    assert.equal(after.ino, before.ino, 'an unchanged cache must not be rewritten');
+    assert.equal(after.mtimeMs, before.mtimeMs);
+  });
+});
+
+test('every access hands msal the file\'s content (msal clears its store before each silent call)', async () => {
+  await withTempDir(async (dir) => {
+    const file = path.join(dir, 'token-cache.bin');
+    await persist(plugin(file).cache);
+    const { cache } = plugin(file);
+
+    const first = countingCache();
+    await cache.beforeCacheAccess(new TokenCacheContext(first, false));
+    await cache.beforeCacheAccess(new TokenCacheContext(first, false));
+    await cache.beforeCacheAccess(new TokenCacheContext(first, false));
+    // acquireTokenSilent runs overwriteCache(): msal empties its store and rebuilds it from what
+    // beforeCacheAccess deserializes, so skipping a deserialize would leave it with no tokens.
+    assert.equal(first.deserialized.length, 3, 'each access must deserialize');
+    assert.equal(new Set(first.deserialized).size, 1, 'an unchanged file gives the same content each time');
+    assert.match(first.deserialized[0] ?? '', new RegExp(REFRESH_TOKEN));
+
+    const second = countingCache();
+    await cache.beforeCacheAccess(new TokenCacheContext(second, false));
+    assert.equal(second.deserialized.length, 1);
+    assert.equal(second.deserialized[0], first.deserialized[0]);
+
+    // Another process writes a new refresh token: the next access picks it up.
+    await persist(plugin(file).cache, sampleCache(CLIENT_ID, 'rotated-refresh-token'));
+    await cache.beforeCacheAccess(new TokenCacheContext(first, false));
+    assert.equal(first.deserialized.length, 4);
+    assert.match(first.deserialized[3] ?? '', /rotated-refresh-token/);
+  });
+});
+
+test('a cache file deleted by another process (logout) empties the in-memory cache', async () => {
+  await withTempDir(async (dir) => {
+    const file = path.join(dir, 'token-cache.bin');
+    const { cache } = plugin(file);
+    await persist(cache);
+    const pca = app(cache);
+    assert.equal((await pca.getTokenCache().getAllAccounts()).length, 1);
+    await rm(file);
+    assert.equal((await pca.getTokenCache().getAllAccounts()).length, 0);
+  });
+});
+
+const damages: Array<{ reason: CacheUnreadableReason; damage: (good: Buffer) => Buffer; writer?: { key?: Buffer; clientId?: string } }> = [
+  { reason: 'wrong-key-or-tampered', damage: (good) => good, writer: { key: randomBytes(32) } },
+  { reason: 'wrong-key-or-tampered', damage: (good) => { const b = Buffer.from(good); b[40] = (b[40] ?? 0) ^ 0x80; return b; } },
+  { reason: 'truncated', damage: (good) => good.subarray(0, good.length - 50) },
+  { reason: 'empty', damage: () => Buffer.alloc(0) },
+  { reason: 'unknown-version', damage: (good) => { const b = Buffer.from(good); b[4] = 9; return b; } },
+  { reason: 'wrong-client', damage: (good) => good, writer: { clientId: OTHER_CLIENT_ID } },
+];
+
+for (const { reason, damage, writer } of damages) {
+  test(`an unreadable cache (${reason}${writer?.key ? ', other key' : ''}) is moved aside with one error line, and the next write keeps it`, async () => {
+    await withTempDir(async (dir) => {
+      const file = path.join(dir, 'token-cache.bin');
+      const writerPlugin = plugin(file, writer ?? {}).cache;
+      await persist(writerPlugin, sampleCache(writer?.clientId ?? CLIENT_ID));
+      const damaged = damage(await readFile(file));
+      await writeFile(file, damaged, { mode: 0o600 });
+
+      const { cache, log } = plugin(file, { now: () => new Date('2025-03-14T09:15:00.250Z') });
+      assert.deepEqual(await usernames(cache), [], 'continues with an empty cache');
+
+      const lines = errors(log.lines);
+      assert.equal(lines.length, 1, JSON.stringify(log.lines));
+      const line = lines[0]!;
+      assert.equal(line.event, 'cache.unreadable');
+      assert.equal(line.reason, reason);
+      assert.equal(line.file, file);
+      const aside = `${file}.unreadable-20250314T091500Z`;
+      assert.equal(line.movedTo, aside);
+      assert.match(String(line.msg), /sign in again/);
+      assert.deepEqual(await readFile(aside), damaged, 'the moved-aside file keeps the original bytes');
+      await assert.rejects(stat(file), { code: 'ENOENT' });
+
+      // A new sign-in is written; the moved-aside file survives it, and reading again is quiet.
+      await persist(cache, sampleCache(CLIENT_ID, 'fresh-sign-in'));
+      assert.deepEqual(await readFile(aside), damaged);
+      assert.deepEqual(await usernames(plugin(file).cache), ['Ada']);
+      assert.deepEqual(await usernames(cache), ['Ada']);
+      assert.equal(errors(log.lines).length, 1);
+    });
+  });
+}
+
+test('a cache replaced by an unreadable file while running is moved aside before the next write', async () => {
+  await withTempDir(async (dir) => {
+    const file = path.join(dir, 'token-cache.bin');
+    const { cache, log } = plugin(file);
+    await persist(cache);
+    assert.deepEqual(await usernames(cache), ['Ada']);
+
+    const foreign = encodeCache(sampleCache(), randomBytes(32), CLIENT_ID);
+    await writeFile(file, foreign);
+    await persist(cache, sampleCache(CLIENT_ID, 'after-rekey'));
+
+    const names = await readdir(dir);
+    const aside = names.filter((n) => n.startsWith('token-cache.bin.unreadable-'));
+    assert.equal(aside.length, 1, names.join(', '));
+    assert.deepEqual(await readFile(path.join(dir, aside[0]!)), foreign);
+    assert.equal(errors(log.lines).length, 1);
+    const reader = app(plugin(file).cache).getTokenCache();
+    await reader.getAllAccounts();
+    assert.match(reader.serialize(), /after-rekey/);
+  });
+});
+
+test('a cache that turns unreadable while the agent runs drops the tokens it held in memory', async () => {
+  await withTempDir(async (dir) => {
+    const file = path.join(dir, 'token-cache.bin');
+    const { cache, log } = plugin(file);
+    await persist(cache);
+    const pca = app(cache);
+    assert.equal((await pca.getTokenCache().getAllAccounts()).length, 1);
+
+    await writeFile(file, encodeCache(sampleCache(OTHER_CLIENT_ID), key, OTHER_CLIENT_ID));
+    assert.equal((await pca.getTokenCache().getAllAccounts()).length, 0);
+    assert.doesNotMatch(pca.getTokenCache().serialize(), new RegExp(REFRESH_TOKEN));
+    assert.deepEqual(errors(log.lines).map((l) => l.reason), ['wrong-client']);
+  });
+});
+
+test('only the newest 3 moved-aside files are kept', async () => {
+  await withTempDir(async (dir) => {
+    const file = path.join(dir, 'token-cache.bin');
+    const times = ['2025-01-01T00:00:00Z', '2025-01-02T00:00:00Z', '2025-01-03T00:00:00Z', '2025-01-03T00:00:00Z', '2025-01-04T00:00:00Z'];
+    for (const [i, time] of times.entries()) {
+      await writeFile(file, `garbage ${i}`);
+      const { cache } = plugin(file, { now: () => new Date(time) });
+      assert.deepEqual(await usernames(cache), []);
+    }
+    const kept = (await readdir(dir)).sort();
+    assert.deepEqual(kept, [
+      'token-cache.bin.unreadable-20250103T000000Z',
+      'token-cache.bin.unreadable-20250103T000000Z-1',
+      'token-cache.bin.unreadable-20250104T000000Z',
+    ]);
+    assert.equal(await readFile(path.join(dir, kept[2]!), 'utf8'), 'garbage 4');
+    assert.equal(await readFile(path.join(dir, kept[1]!), 'utf8'), 'garbage 3');
+  });
+});
+
+/** Makes `dir` refuse new entries: chmod for a normal user, the immutable flag for root. */
+async function freeze(dir: string): Promise<() => Promise<void>> {
+  if (process.getuid?.() !== 0) {
+    await chmod(dir, 0o500);
+    return () => chmod(dir, 0o700);
+  }
+  execFileSync('chattr', ['+i', dir]);
+  return async () => void execFileSync('chattr', ['-i', dir]);
+}
+
+test('an unreadable cache that cannot be moved aside is never overwritten', async () => {
+  await withTempDir(async (dir) => {
+    const folder = path.join(dir, 'auth');
+    await mkdir(folder);
+    const file = path.join(folder, 'token-cache.bin');
+    const foreign = encodeCache(sampleCache(), randomBytes(32), CLIENT_ID);
+    await writeFile(file, foreign);
+    const thaw = await freeze(folder);
+    try {
+      const { cache, log } = plugin(file);
+      assert.deepEqual(await usernames(cache), []);
+      await persist(cache, sampleCache(CLIENT_ID, 'must-not-replace'));
+      await persist(cache, sampleCache(CLIENT_ID, 'must-not-replace-either'));
+      assert.deepEqual(await readFile(file), foreign);
+      const lines = errors(log.lines);
+      assert.equal(lines.length, 1, JSON.stringify(lines));
+      assert.equal(lines[0]?.event, 'cache.unreadable');
+      assert.ok(lines[0]?.moveError, 'the line says the move failed');
+    } finally {
+      await thaw();
+    }
+  });
+});
+
+test('a failed write is logged, keeps the sign-in in memory and is retried on the next access', async () => {
+  await withTempDir(async (dir) => {
+    const blocker = path.join(dir, 'auth');
+    await writeFile(blocker, 'a file where the folder should be');
+    const file = path.join(blocker, 'token-cache.bin');
+    const { cache, log } = plugin(file);
+    const pca = app(cache);
+    pca.getTokenCache().deserialize(sampleCache());
+    await cache.afterCacheAccess(new TokenCacheContext(pca.getTokenCache(), true));
+    const failed = errors(log.lines);
+    assert.equal(failed.length, 1);
+    assert.equal(failed[0]?.event, 'cache.write_failed');
+    assert.equal((await pca.getTokenCache().getAllAccounts()).length, 1, 'still signed in, in memory');
+
+    await rm(blocker);
+    // The next hooks, with nothing new from msal, write what is pending.
+    assert.equal((await pca.getTokenCache().getAllAccounts()).length, 1);
+    assert.deepEqual(await usernames(plugin(file).cache), ['Ada']);
+  });
+});
+
+test('temp files of dead writers are removed on the next write; a live writer\'s are left alone', async () => {
+  await withTempDir(async (dir) => {
+    const file = path.join(dir, 'token-cache.bin');
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    const stale = `.token-cache.bin.tmp-${dead}-0123456789ab`;
+    const live = `.token-cache.bin.tmp-1-0123456789ab`;
+    const unrelated = '.other.bin.tmp-999999-0123456789ab';
+    for (const name of [stale, live, unrelated]) await writeFile(path.join(dir, name), 'partial');
+    await persist(plugin(file).cache);
+    const names = await readdir(dir);
+    assert.equal(names.includes(stale), false, 'stale temp file was not removed');
+    assert.equal(names.includes(live), true);
+    assert.equal(names.includes(unrelated), true);
+  });
+});
+
+test('status() describes an absent, a readable and an unreadable cache', async () => {
+  await withTempDir(async (dir) => {
+    const file = path.join(dir, 'token-cache.bin');
+    const { cache } = plugin(file);
+    assert.deepEqual(await cache.status(), { path: file, exists: false, bytes: 0, modifiedAt: null, readable: false, movedAside: [] });
+
+    await persist(cache);
+    const ok = await cache.status();
+    assert.equal(ok.exists, true);
+    assert.equal(ok.readable, true);
+    assert.equal(ok.bytes, (await stat(file)).size);
+    assert.ok(ok.modifiedAt instanceof Date);
+
+    const other = await plugin(file, { key: randomBytes(32) }).cache.status();
+    assert.equal(other.readable, false);
+    assert.equal(other.unreadableReason, 'wrong-key-or-tampered');
+    assert.deepEqual(await readdir(dir), ['token-cache.bin'], 'status() must not move anything');
+  });
+});
