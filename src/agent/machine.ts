@@ -59,6 +59,8 @@ export interface Problem {
 export interface JobLine {
   job: string;
   line: string;
+  /** The job's place in the configuration: lines keep that order on the screen. */
+  order: number;
 }
 
 export type State =
@@ -80,7 +82,7 @@ export type Event =
   | { type: 'sign-in-failed'; attempt: number; failure: SignInFailure }
   | { type: 'pressed' }
   | { type: 'held' }
-  | { type: 'job-finished'; job: string; ok: boolean; line?: string; online: boolean; at: number; notice?: string }
+  | { type: 'job-finished'; job: string; order?: number; ok: boolean; line?: string; online: boolean; at: number; notice?: string }
   | { type: 'token-needs-sign-in'; why: string }
   | { type: 'signed-out' }
   | { type: 'retry' }
@@ -217,8 +219,8 @@ export function transition(state: State, event: Event, options: MachineOptions):
       if (state.name !== 'signed-in') return stay(state);
       {
         const lines = state.lines.filter((l) => l.job !== event.job);
-        if (event.line !== undefined) lines.push({ job: event.job, line: event.line });
-        lines.sort((a, b) => a.job.localeCompare(b.job));
+        if (event.line !== undefined) lines.push({ job: event.job, line: event.line, order: event.order ?? Number.MAX_SAFE_INTEGER });
+        lines.sort((a, b) => a.order - b.order || a.job.localeCompare(b.job));
         const next: State = {
           ...state,
           lines: event.line !== undefined ? lines : state.lines,

@@ -82,11 +82,12 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
       logger.error({ event: 'error', where: 'graph.job', job, err: String(err) }, `Graph job ${job} failed: ${String(err)}`);
     }
   };
+  const jobSpecs = config.graph.jobs ?? DEFAULT_JOBS;
   const jobs = new GraphJobs({
     client: graph,
-    jobs: config.graph.jobs ?? DEFAULT_JOBS,
+    jobs: jobSpecs,
     logger: logger.child({ component: 'jobs' }),
-    onResult: (run: JobRun) => late.agent?.dispatch(jobFinished(run)),
+    onResult: (run: JobRun) => late.agent?.dispatch(jobFinished(run, jobSpecs.findIndex((j) => j.name === run.job))),
     onError: onJobError,
     ...(overrides.cron ? { cron: overrides.cron } : {}),
   });
@@ -128,7 +129,7 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
   };
 }
 
-function jobFinished(run: JobRun): Parameters<Agent['dispatch']>[0] {
+function jobFinished(run: JobRun, order: number): Parameters<Agent['dispatch']>[0] {
   const r = run.result;
   const online = r.ok || (r.kind !== 'network' && r.kind !== 'not-json');
   // A refused permission is worth a line on the screen: the person can ask for it.
@@ -136,6 +137,7 @@ function jobFinished(run: JobRun): Parameters<Agent['dispatch']>[0] {
   return {
     type: 'job-finished',
     job: run.job,
+    order,
     ok: run.ok,
     online,
     at: Date.parse(run.startedAt) + run.durationMs,

@@ -9,6 +9,7 @@ import {
 } from './schema.js';
 import { ConfigError } from './errors.js';
 import { closestMatch } from './did-you-mean.js';
+import { DEFAULT_JOBS } from '../graph/jobs.js';
 
 /** A validated configuration with every path made absolute and every default filled in. */
 export interface ResolvedConfig extends Config {
@@ -113,11 +114,7 @@ function fromPythonSample(raw: Record<string, unknown>, problems: string[]): Rec
     merge(graph, 'baseUrl', `${url.origin}/${version ?? 'v1.0'}`, 'endpoint', 'graph');
     const jobPath = `/${rest2.join('/')}${url.search}`;
     if (!graph.jobs && jobPath !== '/me' && jobPath !== '/') {
-      graph.jobs = [
-        { name: 'me', schedule: '*/15 * * * *', path: '/me', line: '{displayName}' },
-        { name: 'manager', schedule: '*/15 * * * *', path: '/me/manager', line: 'Manager: {displayName}', notFoundLine: 'No manager' },
-        { name: 'endpoint', schedule: '*/15 * * * *', path: jobPath },
-      ];
+      graph.jobs = [...DEFAULT_JOBS, { name: 'endpoint', schedule: '*/15 * * * *', path: jobPath }];
     }
   }
   return { ...rest, auth, ...(Object.keys(graph).length > 0 ? { graph } : {}) };

@@ -24,7 +24,7 @@ export interface GraphJobSpec {
 
 /** What Microsoft's Python device code sample shows: the signed-in user and their manager. */
 export const DEFAULT_JOBS: readonly GraphJobSpec[] = Object.freeze([
-  { name: 'me', schedule: '*/15 * * * *', path: '/me', line: '{displayName}', timeoutSec: 30 },
+  { name: 'me', schedule: '*/15 * * * *', path: '/me', line: '{jobTitle}', timeoutSec: 30 },
   {
     name: 'manager', schedule: '*/15 * * * *', path: '/me/manager',
     line: 'Manager: {displayName}', notFoundLine: 'No manager', timeoutSec: 30,

@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startHarness } from '../support/agent-harness.js';
+import { startHarness, type RunningAgent } from '../support/agent-harness.js';
+import { decodeAll } from '../display/decode-text.js';
+
+/** The text a person reads on the last frame the display was shown. */
+function screenText(agent: RunningAgent): string {
+  const frame = agent.display.last;
+  assert.ok(frame, 'something was drawn');
+  return decodeAll(frame).map((r) => r.text).join(' | ');
+}
 
 /**
  * The walking skeleton end to end: the real agent, the real msal-node, over HTTPS to the identity
@@ -18,11 +26,18 @@ test('a full device code sign-in shows the code, then the user and their manager
   assert.equal(showing.name === 'showing-code' && showing.code.userCode, issued.userCode);
   assert.equal(showing.name === 'showing-code' && showing.code.verificationUri, h.idp.verificationUri);
 
+  await settle();
+  assert.match(screenText(agent), new RegExp(issued.userCode), 'the user code is on the screen');
+
   h.idp.approve(issued.userCode);
   await agent.waitFor('signed-in', (s) => s.name === 'signed-in' && s.lines.length === 2);
   const state = agent.app.agent.state;
   assert.equal(state.name === 'signed-in' && state.account.name, 'Adele Vance');
-  assert.deepEqual(state.name === 'signed-in' && state.lines.map((l) => l.line), ['Manager: Megan Bowen', 'Adele Vance']);
+  assert.deepEqual(state.name === 'signed-in' && state.lines.map((l) => l.line), ['Retail Manager', 'Manager: Megan Bowen']);
+  await settle();
+  const text = screenText(agent);
+  assert.match(text, /Adele Vance/);
+  assert.match(text, /Manager: Megan Bowen/);
 
   const events = h.logs.events();
   for (const e of ['device_code.issued', 'signin.succeeded', 'graph.job']) assert.ok(events.includes(e), `log has ${e}`);
@@ -95,6 +110,8 @@ test('a declined code shows the error screen, and a press recovers with a new co
   h.idp.deny((await h.idp.waitForDeviceCode()).userCode);
   const state = await agent.waitFor('needs-press');
   assert.equal(state.name === 'needs-press' && state.problem.title, 'Sign-in declined');
+  await settle();
+  assert.match(screenText(agent), /declined/i, 'the screen says why');
   assert.ok(h.logs.lines().some((l) => l.event === 'signin.failed' && l.kind === 'declined' && String(l.reason).includes('authorization_declined')));
   agent.button.press();
   await agent.waitFor('showing-code');
@@ -106,8 +123,16 @@ test('an expired code is renewed once automatically, then the screen asks for a 
   const agent = await h.startAgent();
   const state = await agent.waitFor('needs-press');
   assert.equal(state.name === 'needs-press' && state.problem.title, 'Code expired');
+  await settle();
+  assert.match(screenText(agent), /Code expired/);
+  assert.match(screenText(agent), /Press/);
   assert.equal(h.idp.requests.filter((r) => r.path.endsWith('/devicecode')).length, 2, 'the first code and one automatic renewal');
   h.idp.settings.deviceCodeLifetimeSec = 30;
   agent.button.press();
   await agent.waitFor('showing-code');
 });
+
+/** Lets the display catch up with the last state change (frames are drawn asynchronously). */
+function settle(): Promise<void> {
+  return new Promise((r) => setTimeout(r, 50));
+}

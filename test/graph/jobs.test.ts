@@ -136,14 +136,14 @@ describe('GraphJobs', () => {
     assert.equal(run?.job, 'me');
     assert.equal(run?.reason, 'scheduled');
     assert.equal(run?.ok, true);
-    assert.equal(run?.line, 'Adele Vance');
+    assert.equal(run?.line, 'Retail Manager');
 
     const [line] = logs.events('graph.job');
     assert.equal(line?.['job'], 'me');
     assert.equal(line?.['ok'], true);
     assert.equal(line?.['status'], 200);
     assert.equal(line?.['request_id'], 'rid-me');
-    assert.equal(line?.['line'], 'Adele Vance');
+    assert.equal(line?.['line'], 'Retail Manager');
     assert.equal(typeof line?.['duration_ms'], 'number');
   });
 
@@ -165,7 +165,7 @@ describe('GraphJobs', () => {
 
     assert.deepEqual(graph.requests.map((r) => r.path).sort(), ['/me', '/me/manager']);
     assert.deepEqual(results.map((r) => [r.job, r.ok, r.line, r.reason]), [
-      ['me', true, 'Adele Vance', 'manual'],
+      ['me', true, 'Retail Manager', 'manual'],
       ['manager', true, 'No manager', 'manual'],
     ]);
     assert.equal(results[1]?.result.ok, false);
@@ -238,7 +238,7 @@ describe('GraphJobs', () => {
       const written = JSON.parse(await readFile(outputFile, 'utf8')) as Record<string, unknown>;
       assert.equal(written['job'], 'me');
       assert.equal(written['ok'], true);
-      assert.equal(written['line'], 'Adele Vance');
+      assert.equal(written['line'], 'Retail Manager');
       assert.equal(written['requestId'], 'rid-me');
       assert.deepEqual(written['data'], ADELE);
     } finally {
@@ -296,7 +296,7 @@ describe('GraphJobs', () => {
     j.resume();
     const run = await first;
     assert.equal(run.reason, 'scheduled');
-    assert.equal(run.line, 'Adele Vance');
+    assert.equal(run.line, 'Retail Manager');
     await j.stop();
     assert.ok(![...nodeCron.getTasks().values()].some((t) => t.name === 'graph:me'));
   });

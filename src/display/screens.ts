@@ -1,0 +1,377 @@
+import { Frame } from './frame.js';
+import type { FrameSize } from './frame.js';
+import {
+  LARGE, LARGE_CONDENSED, SMALL, drawText, ellipsize, measureText, wrapText,
+} from './font.js';
+import type { Font } from './font.js';
+import { drawIcon, ICON_SIZE } from './icons.js';
+import { drawQr, fitQr } from './qr.js';
+import type { QrPlacement } from './qr.js';
+
+/** What the agent wants shown. Screens are pure: the same screen and clock draw the same pixels. */
+export type Screen =
+  | { kind: 'starting'; detail?: string }
+  | {
+      kind: 'device-code';
+      userCode: string;
+      verificationUri: string;
+      /** Epoch ms. */
+      expiresAt: number;
+      /** Epoch ms. */
+      issuedAt: number;
+      /** The device cannot reach the identity platform: say so, and keep showing the code. */
+      offline?: boolean;
+    }
+  | { kind: 'signed-in'; name: string; lines: string[]; lastSyncAt?: number; online: boolean }
+  | { kind: 'message'; title: string; reason: string; action?: string; tone: 'info' | 'error' };
+
+export interface RenderOptions {
+  /** IANA zone for clock times ("Synced 10:42"); the process's zone (TZ) by default. */
+  timeZone?: string;
+}
+
+/** Characters a URL may break after when it needs more than one line. */
+const URL_BREAKS = '/.:?&=-';
+
+/** Layouts are for 128×64 and 128×32 panels; shorter panels get the compact one. */
+function isCompact(size: FrameSize): boolean {
+  return size.height < 64;
+}
+
+/** Draws `screen` as it looks at time `now` (epoch ms) on a panel of `size`. */
+export function renderScreen(screen: Screen, now: number, size: FrameSize, options: RenderOptions = {}): Frame {
+  const frame = new Frame(size.width, size.height);
+  switch (screen.kind) {
+    case 'starting':
+      drawStarting(frame, screen);
+      break;
+    case 'device-code':
+      drawDeviceCode(frame, screen, now);
+      break;
+    case 'signed-in':
+      drawSignedIn(frame, screen, now, options);
+      break;
+    case 'message':
+      drawMessage(frame, screen);
+      break;
+  }
+  return frame;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Device code
+
+type DeviceCodeScreen = Extract<Screen, { kind: 'device-code' }>;
+
+/** Time left as "14:32" (or "1:02:03" past an hour), rounded up so 0:00 means expired. */
+export function formatCountdown(ms: number): string {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const ss = String(s).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+/** The share of the code's lifetime still left, 0..1. */
+function remainingFraction(screen: DeviceCodeScreen, now: number): number {
+  const lifetime = screen.expiresAt - screen.issuedAt;
+  if (lifetime <= 0) return 0;
+  return Math.min(1, Math.max(0, (screen.expiresAt - now) / lifetime));
+}
+
+/** The largest of `fonts` the code fits in, if any. */
+function largestFitting(text: string, width: number, fonts: readonly Font[]): Font | undefined {
+  return fonts.find((font) => measureText(text, font) <= width);
+}
+
+/** The largest font the code fits in, down to the small font (a code is never cut or shortened). */
+function codeFont(code: string, width: number): Font {
+  return largestFitting(code, width, [LARGE, LARGE_CONDENSED]) ?? SMALL;
+}
+
+/** The code in lines that fit `width` (one line unless it is longer than the panel). */
+function codeLines(code: string, width: number, font: Font): string[] {
+  return wrapText(code, width, font, { breakAfter: '-' });
+}
+
+function drawDeviceCode(frame: Frame, screen: DeviceCodeScreen, now: number): void {
+  if (isCompact(frame)) {
+    drawDeviceCodeCompact(frame, screen, now);
+    return;
+  }
+  if (!screen.offline && drawDeviceCodeWithQr(frame, screen, now)) return;
+  drawDeviceCodeTextOnly(frame, screen, now);
+}
+
+/** Time left and a bar that empties, on one line at (x, y) across `width`. */
+function drawCountdown(frame: Frame, screen: DeviceCodeScreen, now: number, x: number, y: number, width: number): void {
+  const left = formatCountdown(screen.expiresAt - now);
+  const textEnd = drawText(frame, left, x, y, SMALL);
+  const barX = textEnd + 4;
+  const barWidth = x + width - barX;
+  if (barWidth >= 12) drawBar(frame, barX, y, barWidth, SMALL.capHeight, remainingFraction(screen, now));
+}
+
+/** An outlined bar filled from the left to `fraction`. */
+function drawBar(frame: Frame, x: number, y: number, width: number, height: number, fraction: number): void {
+  frame.strokeRect(x, y, width, height);
+  const inner = width - 4;
+  const fill = Math.round(inner * fraction);
+  if (fill > 0) frame.fillRect(x + 2, y + 2, fill, height - 4);
+}
+
+/**
+ * 128×64 with room for a QR code: code, URL and countdown in a column on the left, the QR code
+ * as a lit square on the right. Returns false when the code or URL would not fit beside it.
+ */
+function drawDeviceCodeWithQr(frame: Frame, screen: DeviceCodeScreen, now: number): boolean {
+  // A wider quiet zone scans better; a narrower one leaves the text column room for a line.
+  for (const quietModules of [2, 1]) {
+    const qr = fitQr(screen.verificationUri, frame.height, { quietModules, minQuietModules: 1 });
+    if (qr && drawQrLayout(frame, screen, now, qr)) return true;
+  }
+  return false;
+}
+
+function drawQrLayout(frame: Frame, screen: DeviceCodeScreen, now: number, qr: QrPlacement): boolean {
+  const gap = 1;
+  const column = frame.width - qr.side - gap;
+  // Beside a QR code only if the code stays large.
+  const font = largestFitting(screen.userCode, column, [LARGE, LARGE_CONDENSED]);
+  if (!font) return false;
+  const url = wrapText(screen.verificationUri, column, SMALL, { breakAfter: URL_BREAKS });
+  if (url.length > 4 || url.some((line) => measureText(line, SMALL) > column)) return false;
+
+  drawQr(frame, qr, frame.width - qr.side, Math.floor((frame.height - qr.side) / 2));
+
+  const codeY = 1;
+  drawText(frame, screen.userCode, 0, codeY, font);
+  const countdownY = frame.height - SMALL.height;
+  // The URL block sits in the middle of the space between the code and the countdown.
+  const top = codeY + font.capHeight + 3;
+  const room = countdownY - 2 - top;
+  const urlHeight = url.length * SMALL.height;
+  let y = top + Math.max(0, Math.floor((room - urlHeight) / 2));
+  for (const line of url) {
+    drawText(frame, line, 0, y, SMALL);
+    y += SMALL.height;
+  }
+  drawCountdown(frame, screen, now, 0, countdownY, column);
+  return true;
+}
+
+/** 128×64 without a QR code (offline, a long URL or a long code): everything centred. */
+function drawDeviceCodeTextOnly(frame: Frame, screen: DeviceCodeScreen, now: number): void {
+  const width = frame.width;
+  const countdownY = frame.height - SMALL.height;
+  const statusY = countdownY - SMALL.height - 1;
+  const bottom = screen.offline ? statusY : countdownY;
+
+  const font = codeFont(screen.userCode, width - 6);
+  const lines = codeLines(screen.userCode, width - 6, font);
+  const codeHeight = lines.length * font.height - (font.height - font.capHeight);
+  // The URL may take what the code leaves, up to three lines.
+  const urlRoom = Math.min(3, Math.floor((bottom - codeHeight - 4) / SMALL.height));
+  const url = wrapUrl(screen.verificationUri, width, urlRoom);
+  let y = 0;
+  for (const line of url) {
+    drawCentered(frame, line, y, SMALL);
+    y += SMALL.height;
+  }
+
+  // Centre the code between the URL and the status lines, in a box when there is room for one.
+  const free = bottom - y - codeHeight;
+  const codeY = y + Math.max(1, Math.floor(free / 2));
+  const boxWidth = Math.max(...lines.map((l) => measureText(l, font))) + 8;
+  if (lines.length === 1 && font !== SMALL && boxWidth <= width && free >= 8) {
+    frame.strokeRect(Math.floor((width - boxWidth) / 2), codeY - 3, boxWidth, codeHeight + 6);
+  }
+  lines.forEach((line, i) => drawCentered(frame, line, codeY + i * font.height, font));
+
+  if (screen.offline) {
+    drawCentered(frame, 'Offline - retrying', statusY, SMALL);
+    drawIconBefore(frame, 'offline', 'Offline - retrying', statusY);
+  }
+  drawCountdown(frame, screen, now, 0, countdownY, width);
+}
+
+/**
+ * A URL in at most `maxLines` lines: broken after "/", "." or ":" when that fits, else broken
+ * anywhere (showing more of it beats a tidy break), else shortened with "…".
+ */
+function wrapUrl(url: string, width: number, maxLines: number): string[] {
+  const tidy = wrapText(url, width, SMALL, { breakAfter: URL_BREAKS });
+  if (tidy.length <= maxLines) return tidy;
+  return wrapText(url, width, SMALL, { breakAfter: '', maxLines });
+}
+
+/** 128×32: the code (large) with the time left beside it, the URL on two lines below. */
+function drawDeviceCodeCompact(frame: Frame, screen: DeviceCodeScreen, now: number): void {
+  const width = frame.width;
+  const side = screen.offline ? 'Offline' : formatCountdown(screen.expiresAt - now);
+  const sideWidth = measureText(side, SMALL);
+  // The code gets the whole width first; the time left only goes beside it if both fit.
+  let font = codeFont(screen.userCode, width - sideWidth - 4);
+  let showSide = measureText(screen.userCode, font) + 4 + sideWidth <= width;
+  if (!showSide || font === SMALL) {
+    const wide = codeFont(screen.userCode, width);
+    if (wide !== font) {
+      font = wide;
+      showSide = measureText(screen.userCode, font) + 4 + sideWidth <= width;
+    }
+  }
+  const code = codeLines(screen.userCode, width, font);
+  code.forEach((line, i) => drawText(frame, line, 0, i * font.height, font));
+  const codeBottom = code.length * font.height;
+  if (showSide) {
+    const sideY = Math.max(0, Math.floor((font.capHeight - SMALL.capHeight) / 2));
+    drawText(frame, side, width - sideWidth, sideY, SMALL);
+    if (!screen.offline) {
+      // A one-pixel line under the time that shrinks as the code ages.
+      const barWidth = Math.round(sideWidth * remainingFraction(screen, now));
+      frame.fillRect(width - sideWidth, sideY + SMALL.capHeight + 2, barWidth, 1);
+    }
+  }
+  const urlLines = Math.max(1, Math.floor((frame.height - codeBottom) / SMALL.height));
+  const url = wrapUrl(screen.verificationUri, width, urlLines);
+  const urlY = frame.height - url.length * SMALL.height;
+  url.forEach((line, i) => drawText(frame, line, 0, urlY + i * SMALL.height, SMALL));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signed in
+
+type SignedInScreen = Extract<Screen, { kind: 'signed-in' }>;
+
+/** "10:42" for today, "12 Mar" for an older day. */
+export function formatSyncTime(at: number, now: number, timeZone?: string): string {
+  const zone = timeZone ? { timeZone } : {};
+  const day = new Intl.DateTimeFormat('en-GB', { ...zone, year: 'numeric', month: 'numeric', day: 'numeric' });
+  if (day.format(at) === day.format(now)) {
+    return new Intl.DateTimeFormat('en-GB', { ...zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
+  }
+  return new Intl.DateTimeFormat('en-GB', { ...zone, day: 'numeric', month: 'short' }).format(at);
+}
+
+/** "Synced 10:42", then shorter forms for when the line is tight. */
+function syncTexts(screen: SignedInScreen, now: number, options: RenderOptions): string[] {
+  if (screen.lastSyncAt === undefined) return ['Not synced yet', 'Not synced'];
+  const at = formatSyncTime(screen.lastSyncAt, now, options.timeZone);
+  return [`Synced ${at}`, `Sync ${at}`, at];
+}
+
+/**
+ * The status line: sync time on the left, connection on the right. When it is tight, "Online"
+ * goes first (the dot says it), then the sync text gets shorter; "Offline" always stays.
+ */
+function drawStatusLine(frame: Frame, screen: SignedInScreen, now: number, options: RenderOptions, y: number): void {
+  const icon = screen.online ? 'online' : 'offline';
+  const iconWidth = ICON_SIZE[icon].width;
+  const word = screen.online ? 'Online' : 'Offline';
+  const choices = syncTexts(screen, now, options).flatMap((sync) =>
+    screen.online ? [{ sync, word }, { sync, word: '' }] : [{ sync, word }]);
+  const stateWidth = (w: string): number => iconWidth + (w ? 2 + measureText(w, SMALL) : 0);
+  const fit = choices.find((c) => measureText(c.sync, SMALL) + 6 + stateWidth(c.word) <= frame.width);
+  const chosen = fit ?? { sync: ellipsize(choices[choices.length - 1]?.sync ?? '', frame.width - 6 - stateWidth(word), SMALL), word };
+  drawText(frame, chosen.sync, 0, y, SMALL);
+  const stateX = frame.width - stateWidth(chosen.word);
+  drawIcon(frame, icon, stateX, y + 1);
+  if (chosen.word) drawText(frame, chosen.word, stateX + iconWidth + 2, y, SMALL);
+}
+
+function drawSignedIn(frame: Frame, screen: SignedInScreen, now: number, options: RenderOptions): void {
+  const width = frame.width;
+  const compact = isCompact(frame);
+  const statusY = frame.height - SMALL.height;
+  // The name large when it fits; long names drop to the small font rather than lose letters.
+  const nameFont = largestFitting(screen.name, width, [LARGE, LARGE_CONDENSED]) ?? SMALL;
+  const name = ellipsize(screen.name, width, nameFont);
+  drawText(frame, name, 0, 0, nameFont);
+  let y = nameFont === SMALL ? SMALL.height : nameFont.height;
+  if (!compact) {
+    y += 1;
+    frame.fillRect(0, y, width, 1); // a rule under the name
+    y += 3;
+  }
+  const linesRoom = Math.floor((statusY - y - (compact ? 0 : 1)) / SMALL.height);
+  screen.lines.slice(0, Math.max(0, linesRoom)).forEach((line) => {
+    drawText(frame, ellipsize(line, width, SMALL), 0, y, SMALL);
+    y += SMALL.height;
+  });
+  drawStatusLine(frame, screen, now, options, statusY);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages and start-up
+
+type MessageScreen = Extract<Screen, { kind: 'message' }>;
+
+function drawMessage(frame: Frame, screen: MessageScreen): void {
+  const width = frame.width;
+  const compact = isCompact(frame);
+  const icon = screen.tone === 'error' ? 'error' : 'info';
+  // The action is what the person has to do: it gets its lines first, the reason the rest.
+  const action = screen.action
+    ? wrapText(screen.action, width - 7, SMALL, { maxLines: compact ? 2 : 3 })
+    : [];
+  let y: number;
+  if (compact) {
+    // One small title line, inverted: across the panel for errors, just around the words for info.
+    const title = ellipsize(screen.title, width - 4, SMALL);
+    const barWidth = screen.tone === 'error' ? width : measureText(title, SMALL) + 4;
+    frame.fillRect(0, 0, barWidth, SMALL.height);
+    drawText(frame, title, 2, 0, SMALL, { on: false });
+    y = SMALL.height;
+  } else {
+    const iconSize = ICON_SIZE[icon];
+    drawIcon(frame, icon, 0, Math.floor((LARGE.capHeight - iconSize.height) / 2));
+    const titleX = iconSize.width + 4;
+    const titleWidth = width - titleX;
+    const titleFont = largestFitting(screen.title, titleWidth, [LARGE, LARGE_CONDENSED]);
+    if (titleFont) {
+      drawText(frame, screen.title, titleX, 0, titleFont);
+    } else {
+      const title = wrapText(screen.title, titleWidth, SMALL, { maxLines: 2 });
+      title.forEach((line, i) => drawText(frame, line, titleX, i * SMALL.height, SMALL));
+    }
+    y = LARGE.capHeight + 4;
+  }
+  const actionY = frame.height - action.length * SMALL.height;
+  const reasonRoom = Math.floor((actionY - (action.length && !compact ? 2 : 0) - y) / SMALL.height);
+  const reason = wrapText(screen.reason, width, SMALL, { maxLines: Math.max(0, reasonRoom) });
+  reason.forEach((line, i) => drawText(frame, line, 0, y + i * SMALL.height, SMALL));
+  action.forEach((line, i) => {
+    if (i === 0) drawIcon(frame, 'arrow', 0, actionY);
+    drawText(frame, line, 7, actionY + i * SMALL.height, SMALL);
+  });
+}
+
+function drawStarting(frame: Frame, screen: Extract<Screen, { kind: 'starting' }>): void {
+  const compact = isCompact(frame);
+  const title = 'Starting…';
+  const detail = screen.detail ? wrapText(screen.detail, frame.width, SMALL, { maxLines: compact ? 1 : 2 }) : [];
+  const blockHeight = LARGE.capHeight + (detail.length ? 4 + detail.length * SMALL.height : 0);
+  let y = Math.max(0, Math.floor((frame.height - blockHeight) / 2));
+  drawCentered(frame, title, y, LARGE);
+  y += LARGE.capHeight + 4;
+  for (const line of detail) {
+    drawCentered(frame, line, y, SMALL);
+    y += SMALL.height;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+function drawCentered(frame: Frame, text: string, y: number, font: Font): void {
+  const fitted = ellipsize(text, frame.width, font);
+  drawText(frame, fitted, Math.floor((frame.width - measureText(fitted, font)) / 2), y, font);
+}
+
+/** An icon just left of a centred small-font line. */
+function drawIconBefore(frame: Frame, icon: 'offline' | 'online', text: string, y: number): void {
+  const textX = Math.floor((frame.width - measureText(text, SMALL)) / 2);
+  const iconX = textX - ICON_SIZE[icon].width - 3;
+  if (iconX >= 0) drawIcon(frame, icon, iconX, y + 1);
+}

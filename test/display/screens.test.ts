@@ -1,0 +1,226 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import jsqr from 'jsqr';
+import { ELLIPSIS, LARGE, LARGE_CONDENSED, SMALL } from '../../src/display/font.js';
+import type { Frame } from '../../src/display/frame.js';
+import { fitQr } from '../../src/display/qr.js';
+import { formatCountdown, renderScreen } from '../../src/display/screens.js';
+import type { Screen } from '../../src/display/screens.js';
+import { decodeAll, decodeText, readingOrder } from './decode-text.js';
+
+/** The frame with its top 8 rows inverted (lit ↔ dark). */
+function invertTopLine(frame: Frame): Frame {
+  const inverted = frame.clone();
+  for (let y = 0; y < 8; y++) for (let x = 0; x < frame.width; x++) inverted.set(x, y, !frame.get(x, y));
+  return inverted;
+}
+
+/** Small-font lines top to bottom (runs of two or more characters). */
+function readLines(frame: Frame): string[] {
+  return decodeText(frame, SMALL).filter((r) => r.text.length >= 2).sort((a, b) => a.y - b.y || a.x - b.x).map((r) => r.text);
+}
+
+const now = Date.UTC(2025, 2, 14, 10, 42, 0);
+const REAL_URL = 'https://microsoft.com/devicelogin';
+const DEMO_URL = 'https://127.0.0.1:8443/devicelogin';
+// jsqr is CommonJS with a `default` property; under NodeNext the import is module.exports.
+const jsQR = jsqr.default;
+const SIZES = [{ width: 128, height: 64 }, { width: 128, height: 32 }] as const;
+
+function deviceCode(userCode: string, verificationUri: string, extra: Partial<Screen> = {}): Screen {
+  return { kind: 'device-code', userCode, verificationUri, issuedAt: now - 28_000, expiresAt: now + 872_000, ...extra } as Screen;
+}
+
+/** The QR code in the frame, read from its pixels as a camera would (lit = light). */
+function scanQr(frame: Frame): string | undefined {
+  const data = new Uint8ClampedArray(frame.width * frame.height * 4);
+  for (let y = 0; y < frame.height; y++) {
+    for (let x = 0; x < frame.width; x++) {
+      const i = (y * frame.width + x) * 4;
+      const v = frame.get(x, y) ? 255 : 0;
+      data[i] = v;
+      data[i + 1] = v;
+      data[i + 2] = v;
+      data[i + 3] = 255;
+    }
+  }
+  // Not inverted: the code must read as dark modules on a light background, like print.
+  return jsQR(data, frame.width, frame.height, { inversionAttempts: 'dontInvert' })?.data;
+}
+
+describe('device-code screen', () => {
+  for (const size of SIZES) {
+    for (const url of [DEMO_URL, REAL_URL]) {
+      for (const code of ['Q6GR3KMGL', 'FJ7KQ2XYZABC']) {
+        it(`shows the exact ${code.length}-character code large and the whole URL at ${size.width}x${size.height} (${url})`, () => {
+          const frame = renderScreen(deviceCode(code, url), now, size);
+          const large = [...decodeText(frame, LARGE), ...decodeText(frame, LARGE_CONDENSED)];
+          assert.ok(large.some((run) => run.text === code), `code not found in a large font: ${JSON.stringify(decodeAll(frame))}`);
+          assert.ok(readingOrder(frame, SMALL).includes(url), `URL not found: ${readingOrder(frame, SMALL)}`);
+        });
+      }
+    }
+  }
+
+  it('puts a QR code of the exact URL beside a 9-character code at 128x64, at 2+ px per module', () => {
+    for (const url of [DEMO_URL, REAL_URL, 'https://www.microsoft.com/link']) {
+      const frame = renderScreen(deviceCode('Q6GR3KMGL', url), now, { width: 128, height: 64 });
+      assert.equal(scanQr(frame), url);
+      assert.ok((fitQr(url, 64)?.scale ?? 0) >= 2);
+    }
+  });
+
+  it('drops the QR code, not the code, when the URL is too long for one beside the text', () => {
+    const url = 'https://login.microsoftonline.com/common/oauth2/deviceauth';
+    const frame = renderScreen(deviceCode('Q6GR3KMGL', url), now, { width: 128, height: 64 });
+    assert.equal(scanQr(frame), undefined);
+    assert.ok(decodeText(frame, LARGE).some((run) => run.text === 'Q6GR3KMGL'));
+    assert.ok(readingOrder(frame, SMALL).includes(url), readingOrder(frame, SMALL));
+  });
+
+  it('shows a 12-character code at full size without a QR code rather than shrink it', () => {
+    const frame = renderScreen(deviceCode('FJ7KQ2XYZABC', REAL_URL), now, { width: 128, height: 64 });
+    assert.ok(decodeText(frame, LARGE).some((run) => run.text === 'FJ7KQ2XYZABC'));
+  });
+
+  it('falls back to the small font for a code too long for the large one, losing no character', () => {
+    const code = 'ABCDEFGHJKLMNPQRSTUVWXYZ2345'; // 28 characters
+    for (const size of SIZES) {
+      const frame = renderScreen(deviceCode(code, REAL_URL), now, size);
+      const read = readingOrder(frame, SMALL);
+      assert.ok(read.includes(code), `${size.height}: ${read}`);
+    }
+  });
+
+  it('counts down the time left and empties the bar', () => {
+    const screen = deviceCode('Q6GR3KMGL', REAL_URL);
+    const early = renderScreen(screen, now, { width: 128, height: 64 });
+    assert.ok(readingOrder(early, SMALL).endsWith('14:32'), readingOrder(early, SMALL));
+    const late = renderScreen(screen, now + 872_000 - 59_500, { width: 128, height: 64 });
+    assert.ok(readingOrder(late, SMALL).endsWith('1:00'), readingOrder(late, SMALL));
+    const expired = renderScreen(screen, now + 900_000, { width: 128, height: 64 });
+    assert.ok(readingOrder(expired, SMALL).endsWith('0:00'));
+    // The bar's fill shrinks: fewer lit pixels as time passes.
+    assert.ok(early.litCount() > late.litCount());
+  });
+
+  it('says "Offline - retrying" and keeps the code and URL when offline', () => {
+    const screen = deviceCode('Q6GR3KMGL', REAL_URL, { offline: true } as Partial<Screen>);
+    const tall = renderScreen(screen, now, { width: 128, height: 64 });
+    assert.ok(decodeText(tall, SMALL).some((r) => r.text === 'Offline - retrying'));
+    assert.ok(decodeText(tall, LARGE).some((r) => r.text === 'Q6GR3KMGL'));
+    assert.ok(readingOrder(tall, SMALL).includes(REAL_URL));
+    const compact = renderScreen(screen, now, { width: 128, height: 32 });
+    assert.ok(decodeText(compact, SMALL).some((r) => r.text === 'Offline'));
+    assert.ok(decodeText(compact, LARGE).some((r) => r.text === 'Q6GR3KMGL'));
+    assert.ok(readingOrder(compact, SMALL).includes(REAL_URL));
+  });
+
+  it('formats the time left as m:ss, rounding up', () => {
+    assert.equal(formatCountdown(872_000), '14:32');
+    assert.equal(formatCountdown(871_001), '14:32');
+    assert.equal(formatCountdown(59_000), '0:59');
+    assert.equal(formatCountdown(-5_000), '0:00');
+    assert.equal(formatCountdown(3_723_000), '1:02:03');
+  });
+});
+
+describe('signed-in screen', () => {
+  const screen: Screen = {
+    kind: 'signed-in', name: 'Megan Bowen', lines: ['Manager: Miriam Graham', 'Mail: 3 unread'],
+    lastSyncAt: now - 60_000, online: true,
+  };
+
+  for (const size of SIZES) {
+    it(`shows the name, a line, the sync time and the connection at ${size.width}x${size.height}`, () => {
+      const frame = renderScreen(screen, now, size, { timeZone: 'UTC' });
+      const texts = decodeAll(frame).map((r) => r.text);
+      assert.ok(texts.includes('Megan Bowen'), JSON.stringify(texts));
+      assert.ok(texts.includes(`Manager: Miriam Grah${ELLIPSIS}`), JSON.stringify(texts));
+      assert.ok(texts.includes('Synced 10:41'), JSON.stringify(texts));
+      assert.ok(texts.includes('Online'), JSON.stringify(texts));
+    });
+  }
+
+  it('shows both lines at 128x64, and "Offline" with an older day as a date', () => {
+    const frame = renderScreen({ ...screen, online: false, lastSyncAt: now - 3 * 86_400_000 }, now, { width: 128, height: 64 }, { timeZone: 'UTC' });
+    const texts = decodeText(frame, SMALL).map((r) => r.text);
+    assert.ok(texts.includes('Mail: 3 unread'), JSON.stringify(texts));
+    assert.ok(texts.includes('Offline'), JSON.stringify(texts));
+    assert.ok(texts.some((t) => t.endsWith('11 Mar')), JSON.stringify(texts));
+  });
+
+  it('says when nothing was synced yet', () => {
+    const { lastSyncAt: _unused, ...neverSynced } = screen as Extract<Screen, { kind: 'signed-in' }>;
+    const frame = renderScreen(neverSynced, now, { width: 128, height: 64 });
+    assert.ok(decodeText(frame, SMALL).some((r) => r.text === 'Not synced yet'));
+  });
+
+  it('ellipsizes a long name and long lines instead of cutting glyphs', () => {
+    const name = 'Bartholomew Featherstonehaugh-Smythe';
+    const line = 'Next meeting: Quarterly architecture review with the platform team';
+    for (const size of SIZES) {
+      const frame = renderScreen({ ...screen, name, lines: [line] }, now, size);
+      const runs = decodeAll(frame);
+      const shownName = runs.find((r) => r.y === 0)?.text ?? '';
+      assert.ok(shownName.endsWith(ELLIPSIS) && name.startsWith(shownName.slice(0, -1)), `name: "${shownName}"`);
+      const shownLine = runs.find((r) => r.text.startsWith('Next'))?.text ?? '';
+      assert.ok(shownLine.endsWith(ELLIPSIS) && line.startsWith(shownLine.slice(0, -1)), `line: "${shownLine}"`);
+      assert.equal(shownLine.length, 21, 'the line uses the whole width');
+    }
+  });
+});
+
+describe('message screen', () => {
+  const expired: Screen = {
+    kind: 'message', tone: 'info', title: 'Code expired', reason: 'Nobody signed in within 15 minutes.',
+    action: 'Press button for a new code',
+  };
+
+  for (const size of SIZES) {
+    it(`shows the title, the reason and the action at ${size.width}x${size.height}`, () => {
+      const frame = renderScreen(expired, now, size);
+      const runs = decodeAll(frame).map((r) => r.text);
+      // At 128x32 the title is dark on a lit bar: read it as a person would, inverted.
+      const titles = decodeAll(size.height < 64 ? invertTopLine(frame) : frame).map((r) => r.text);
+      assert.ok(titles.includes('Code expired'), JSON.stringify(titles));
+      assert.ok(runs.some((t) => t.startsWith('Nobody signed in')), JSON.stringify(runs));
+      const small = readLines(frame).join(' ');
+      assert.ok(small.includes('Press button for a new code'), small);
+    });
+  }
+
+  it('wraps a long reason into lines that each fit, ending with "…" when out of room', () => {
+    const reason = 'A Conditional Access policy in your organization blocks sign-in with a device code on this kind of device (AADSTS53003).';
+    const frame = renderScreen({ kind: 'message', tone: 'error', title: 'Sign-in blocked', reason, action: 'Ask your admin' }, now, { width: 128, height: 64 });
+    const lines = decodeText(frame, SMALL).filter((r) => r.x === 0).sort((a, b) => a.y - b.y).map((r) => r.text);
+    const shown = lines.filter((l) => reason.includes(l.replace(ELLIPSIS, '')));
+    assert.ok(shown.length >= 2, JSON.stringify(lines));
+    assert.ok(shown[shown.length - 1]?.endsWith(ELLIPSIS), JSON.stringify(shown));
+    assert.ok(reason.replace(/\s+/g, ' ').startsWith(shown.join(' ').slice(0, -1).trimEnd()), JSON.stringify(shown));
+  });
+
+  it('draws error titles inverted at 128x32', () => {
+    const frame = renderScreen({ kind: 'message', tone: 'error', title: 'Config problem', reason: 'clientId is missing' }, now, { width: 128, height: 32 });
+    // Lit bar across the top row, the title in dark pixels on it.
+    assert.equal(frame.get(127, 0), true);
+    assert.ok(decodeText(invertTopLine(frame), SMALL).some((r) => r.text === 'Config problem'));
+  });
+});
+
+describe('starting screen and purity', () => {
+  it('says it is starting, with the detail', () => {
+    for (const size of SIZES) {
+      const frame = renderScreen({ kind: 'starting', detail: 'Checking sign-in' }, now, size);
+      const runs = decodeAll(frame).map((r) => r.text);
+      assert.ok(runs.includes(`Starting${ELLIPSIS}`), JSON.stringify(runs));
+      assert.ok(runs.includes('Checking sign-in'), JSON.stringify(runs));
+    }
+  });
+
+  it('draws the same pixels for the same screen and time', () => {
+    const screen = deviceCode('Q6GR3KMGL', REAL_URL);
+    assert.ok(renderScreen(screen, now, SIZES[0]).equals(renderScreen(screen, now, SIZES[0])));
+    assert.ok(!renderScreen(screen, now, SIZES[0]).equals(renderScreen(screen, now + 1000, SIZES[0])));
+  });
+});
