@@ -33,6 +33,7 @@ export interface AgentOptions {
   timers?: Timers;
   /** Called after every change of state (systemd STATUS=, tests). */
   onStateChange?: (state: State, description: string) => void;
+  random?: () => number;
 }
 
 const realTimers: Timers = {
@@ -52,6 +53,7 @@ export class Agent {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly timers: Timers;
+  private readonly random: () => number;
   private countdown: unknown;
   private retryTimer: unknown;
   private drawing: Promise<void> = Promise.resolve();
@@ -62,6 +64,7 @@ export class Agent {
     this.log = options.logger;
     this.now = options.now ?? Date.now;
     this.timers = options.timers ?? realTimers;
+    this.random = options.random ?? Math.random;
   }
 
   get state(): State {
@@ -175,11 +178,15 @@ export class Agent {
         return;
       case 'retry-later':
         if (this.retryTimer !== undefined) this.timers.clearTimeout(this.retryTimer);
-        this.log.info({ event: 'signin.retry_scheduled', after_ms: effect.afterMs }, `trying again in ${Math.round(effect.afterMs / 1000)} s`);
-        this.retryTimer = this.timers.setTimeout(() => {
-          this.retryTimer = undefined;
-          this.dispatch({ type: 'retry' });
-        }, effect.afterMs);
+        {
+          // Jitter (half to all of the wait), so devices that lost the same network don't return in step.
+          const afterMs = Math.round(effect.afterMs * (0.5 + this.random() / 2));
+          this.log.info({ event: 'retry.scheduled', state: this.current.name, after_ms: afterMs }, `trying again in ${Math.round(afterMs / 1000)} s`);
+          this.retryTimer = this.timers.setTimeout(() => {
+            this.retryTimer = undefined;
+            this.dispatch({ type: 'retry' });
+          }, afterMs);
+        }
         return;
     }
   }

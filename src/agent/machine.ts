@@ -68,7 +68,9 @@ export type State =
   | { name: 'checking-cache' }
   | { name: 'requesting-code'; attempt: number; renewals: number; why?: string; offlineRetries?: number }
   | { name: 'showing-code'; attempt: number; renewals: number; code: DeviceCode; offline: boolean }
-  | { name: 'signed-in'; account: Account; lines: JobLine[]; lastSyncAt?: number; online: boolean; notice?: string; attempt: number }
+  | { name: 'signed-in'; account: Account; lines: JobLine[]; lastSyncAt?: number; online: boolean; notice?: string; attempt: number;
+      /** Offline: how many retries so far, and whether one is scheduled (back-off grows with each). */
+      offlineRetries?: number; retryScheduled?: boolean }
   | { name: 'needs-press'; problem: Problem; attempt: number; retries?: number }
   | { name: 'stopping' };
 
@@ -178,6 +180,10 @@ export function transition(state: State, event: Event, options: MachineOptions):
     }
 
     case 'retry':
+      if (state.name === 'signed-in') {
+        if (!state.retryScheduled) return stay(state);
+        return { state: { ...state, retryScheduled: false, offlineRetries: (state.offlineRetries ?? 0) + 1 }, effects: [{ type: 'run-jobs-now' }] };
+      }
       if (state.name !== 'needs-press' || state.retries === undefined) return stay(state);
       {
         const t = newCode(state.attempt, 0);
@@ -229,7 +235,15 @@ export function transition(state: State, event: Event, options: MachineOptions):
         };
         if (event.notice !== undefined) next.notice = event.notice;
         else if (event.ok) delete next.notice;
-        return stay(next);
+        if (event.online) {
+          delete next.offlineRetries;
+          return stay(next);
+        }
+        // Offline (no network, the token endpoint unreachable): the tokens stay; try again with a
+        // growing wait, 15 s up to 5 minutes, instead of waiting for the next scheduled run.
+        if (state.retryScheduled) return stay(next);
+        const retries = state.offlineRetries ?? 0;
+        return { state: { ...next, retryScheduled: true, offlineRetries: retries }, effects: [{ type: 'retry-later', afterMs: Math.min(300_000, 15_000 * 2 ** retries) }] };
       }
 
     case 'token-needs-sign-in':

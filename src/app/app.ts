@@ -1,6 +1,4 @@
-import { existsSync } from 'node:fs';
 import type { ResolvedConfig } from '../config/index.js';
-import { ConfigError } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { HttpsClient } from '../net/https.js';
 import { Agent, type JobsPort, type Timers } from '../agent/agent.js';
@@ -9,7 +7,7 @@ import type { Display } from '../display/display.js';
 import type { Button } from '../button/button.js';
 import { LazyIdentity } from '../auth/lazy-identity.js';
 import { NeedsSignInError, TokenUnavailableError, type IdentityPort } from '../auth/identity.js';
-import { EncryptedFileCache, KeyFileError, loadKeyFile, writeKeyFile } from '../auth/cache/index.js';
+import { EncryptedFileCache } from '../auth/cache/index.js';
 import { GraphClient } from '../graph/client.js';
 import { DEFAULT_JOBS, GraphJobs, type CronScheduler, type JobRun } from '../graph/jobs.js';
 import { createDisplay } from './displays.js';
@@ -65,6 +63,7 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
       cachePlugin: new EncryptedFileCache({ path: config.cache.path, key, clientId: config.auth.clientId, logger: logger.child({ component: 'cache' }) }),
       networkClient: new MsalNetworkClient({ http, timeoutMs, logger: logger.child({ component: 'http' }) }),
       minPollIntervalSec: config.signIn.minPollIntervalSec,
+      maxOfflineBackoffMs: config.signIn.offlineRetryMaxSec * 1000,
       logger,
       ...(overrides.now ? { now: overrides.now } : {}),
     });
@@ -147,23 +146,11 @@ function jobFinished(run: JobRun, order: number): Parameters<Agent['dispatch']>[
 }
 
 /**
- * The cache key: the systemd credential or key file when there is one. On first start with no key
- * and no cache, one is made next to the cache (0600) with a warning that says how to seal it.
+ * The cache key, from the first source that has one (systemd credential, key file, environment);
+ * on first start with none, a key is made in the state directory with a warning that says how to
+ * seal it. Logs `cache.key_source` (never the key). See auth/key-source.ts.
  */
 async function loadOrCreateKey(config: ResolvedConfig, logger: Logger): Promise<Buffer> {
-  const file = config.cache.keyFile;
-  try {
-    return await loadKeyFile(file);
-  } catch (err) {
-    if (!(err instanceof KeyFileError)) throw err;
-    if (err.problem === 'missing' && !config.cache.keyFile.startsWith(process.env.CREDENTIALS_DIRECTORY ?? '\0')) {
-      const key = await writeKeyFile(file);
-      const cacheExists = existsSync(config.cache.path);
-      logger.warn({ event: 'cache.key_created', key_file: file, cache_existed: cacheExists },
-        `created a new token-cache key at ${file}; seal it with systemd-creds (see "graph-device-agent keygen")` +
-        (cacheExists ? '; the existing cache was encrypted with another key and will be moved aside' : ''));
-      return key;
-    }
-    throw new ConfigError(config.configFile, [`cache.keyFile: ${err.message}`]);
-  }
+  const { resolveKey } = await import('../auth/key-source.js');
+  return (await resolveKey({ config, logger, create: true })).key;
 }

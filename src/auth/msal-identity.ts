@@ -1,4 +1,4 @@
-import { PublicClientApplication, LogLevel, type AccountInfo, type Configuration, type DeviceCodeRequest, type ICachePlugin, type INetworkModule } from '@azure/msal-node';
+import { AuthError, PublicClientApplication, LogLevel, type AccountInfo, type Configuration, type DeviceCodeRequest, type ICachePlugin, type INetworkModule } from '@azure/msal-node';
 import type { Logger } from '../log.js';
 
 /** The fields msal-node hands to the device code callback (its type is not exported). */
@@ -21,6 +21,8 @@ export interface MsalIdentityOptions {
   networkClient: INetworkModule;
   /** Floor for the polling interval (RFC 8628 says 5 s when the server omits it). */
   minPollIntervalSec?: number;
+  /** Longest wait between polls while the network is down. */
+  maxOfflineBackoffMs?: number;
   logger: Logger;
   now?: () => number;
 }
@@ -36,7 +38,11 @@ export class MsalIdentity implements IdentityPort {
   constructor(private readonly options: MsalIdentityOptions) {
     this.log = options.logger;
     this.now = options.now ?? Date.now;
-    this.guard = new PollingGuard(options.networkClient, { minIntervalSec: options.minPollIntervalSec ?? 5 });
+    this.guard = new PollingGuard(options.networkClient, {
+      minIntervalSec: options.minPollIntervalSec ?? 5,
+      logger: this.log,
+      ...(options.maxOfflineBackoffMs !== undefined ? { maxOfflineBackoffMs: options.maxOfflineBackoffMs } : {}),
+    });
     const msalLog = this.log.child({ component: 'msal' });
     const config: Configuration = {
       auth: {
@@ -87,9 +93,11 @@ export class MsalIdentity implements IdentityPort {
     }
   }
 
-  startDeviceCode(onCode: (code: DeviceCode) => void): DeviceCodeAttempt {
+  startDeviceCode(onCode: (code: DeviceCode) => void, onOffline?: (offline: boolean) => void): DeviceCodeAttempt {
     let cancelled = false;
     let invalidReply: string | undefined;
+    let unwatch: (() => void) | undefined;
+    const startedAt = this.now();
     const request: DeviceCodeRequest = {
       scopes: this.options.scopes,
       deviceCodeCallback: (response: DeviceCodeResponse) => {
@@ -113,10 +121,14 @@ export class MsalIdentity implements IdentityPort {
           expires_at: new Date(code.expiresAt).toISOString(),
           interval_s: response.interval,
         }, `To sign in, open ${code.verificationUri} and enter the code ${code.userCode}`);
+        // Transient failures while this code is polled keep it on screen (see PollingGuard).
+        if (typeof response.deviceCode === 'string') {
+          unwatch = this.guard.watch(response.deviceCode, { offline: (offline) => onOffline?.(offline) });
+        }
         onCode(code);
       },
     };
-    const result = this.app.acquireTokenByDeviceCode(request).then(
+    const result = this.app.acquireTokenByDeviceCode(request).finally(() => unwatch?.()).then(
       (auth) => {
         if (!auth?.account) throw new SignInFailedError({ kind: 'server', reason: 'The server sent no account' }, 'token reply without an account');
         this.account = auth.account;
@@ -125,6 +137,14 @@ export class MsalIdentity implements IdentityPort {
       },
       (err: unknown) => {
         if (invalidReply) {
+          // An error reply from the device code endpoint reaches the callback as undefined fields:
+          // the reply the guard saw says what it really was (an app registration problem, say).
+          const reply = this.guard.lastReply;
+          if (reply && reply.at >= startedAt) {
+            const failure = classifySignInError(new AuthError('post_request_failed', '', reply.error), reply);
+            this.log.error({ event: 'signin.failed', kind: failure.kind, reason: failure.detail }, `the device code request was refused: ${failure.reason}`);
+            throw new SignInFailedError(failure, failure.detail);
+          }
           this.log.error({ event: 'signin.failed', kind: 'server', reason: invalidReply }, `the device code reply was unusable: ${invalidReply}`);
           throw new SignInFailedError({ kind: 'server', reason: 'The sign-in service sent an unusable code' }, invalidReply);
         }

@@ -1,4 +1,6 @@
-import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
+import { AuthError, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
+import { transportFailureOf, UnexpectedResponseError } from './network.js';
+import type { Logger } from '../log.js';
 
 /** What the identity server said when it refused a token request. */
 export interface ServerErrorReply {
@@ -9,26 +11,68 @@ export interface ServerErrorReply {
   at: number;
 }
 
-const RFC8628_DEFAULT_INTERVAL_SEC = 5;
-
 export interface PollingGuardOptions {
   /** msal-node polls without any delay when a server omits `interval`: never poll faster than this. */
   minIntervalSec: number;
+  /** Longest wait between polls while the network is down (back-off doubles up to this). */
+  maxOfflineBackoffMs?: number;
+  /** RFC 8628 §3.5: each `slow_down` adds this to the polling interval. */
+  slowDownStepMs?: number;
+  logger?: Logger;
   now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+/** Hooks for one device code being polled. */
+export interface PollWatcher {
+  /** Called when polling goes offline (true) and comes back (false). */
+  offline(offline: boolean): void;
+}
+
+const RFC8628_DEFAULT_INTERVAL_SEC = 5;
+const PENDING = 'authorization_pending';
+
+interface PollState {
+  watcher: PollWatcher;
+  /** Added before each poll: slow_down steps (RFC 8628 §3.5). */
+  extraDelayMs: number;
+  failures: number;
+  offline: boolean;
 }
 
 /**
- * Sits between msal-node and the network client, where the device code flow's replies pass:
- * - it remembers the last error reply from the token endpoint, because msal-node keeps only its
- *   `error` string and drops the AADSTS number the screen and log need;
- * - it puts a floor under the polling interval of a device code reply.
+ * Sits between msal-node and the network client, where the device code flow's replies pass.
+ *
+ * msal-node ends the whole device code attempt on anything but `authorization_pending`: a reset
+ * connection, a timeout, a 503, a captive portal's HTML page, or `slow_down`. But the code is on
+ * the screen and the person may be typing it on their phone right now, so the device must keep
+ * polling the *same* code until it expires. This guard does that at the network layer:
+ * - a transient failure while polling becomes `authorization_pending` after a back-off (with
+ *   jitter), and the screen is told "offline" until a poll gets through;
+ * - `slow_down` adds 5 s to every later poll of that code, and becomes `authorization_pending`;
+ * - 429/5xx never reach msal-node, so its local throttle cannot turn into a tight failure loop;
+ * - it applies a floor under the device code reply's `interval`;
+ * - it remembers the last real error reply, because msal-node keeps only its `error` string and
+ *   drops the AADSTS number the screen and log need.
  */
 export class PollingGuard implements INetworkModule {
   lastReply: ServerErrorReply | undefined;
+  private readonly polls = new Map<string, PollState>();
   private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
 
   constructor(private readonly inner: INetworkModule, private readonly options: PollingGuardOptions) {
     this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.random = options.random ?? Math.random;
+  }
+
+  /** Starts watching the polls of one device code (the callback hands it over); returns the stop. */
+  watch(deviceCode: string, watcher: PollWatcher): () => void {
+    this.polls.set(deviceCode, { watcher, extraDelayMs: 0, failures: 0, offline: false });
+    return () => this.polls.delete(deviceCode);
   }
 
   sendGetRequestAsync<T>(url: string, options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
@@ -36,28 +80,125 @@ export class PollingGuard implements INetworkModule {
   }
 
   async sendPostRequestAsync<T>(url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
-    const response = await this.inner.sendPostRequestAsync<T>(url, options);
+    const poll = this.pollOf(options?.body);
+    if (!poll) {
+      const response = await this.inner.sendPostRequestAsync<T>(url, options);
+      if (isDeviceCodeEndpoint(url) && (response.status === 429 || response.status >= 500)) {
+        // msal-node would hand the callback a code of undefined fields. Say what it is: the service
+        // is unavailable for now (the agent retries with back-off).
+        throw new AuthError('temporarily_unavailable', options?.correlationId ?? '', `the device code endpoint answered HTTP ${response.status}`);
+      }
+      return this.observe(url, response);
+    }
+
+    if (poll.extraDelayMs > 0) await this.sleep(poll.extraDelayMs);
+    let response: NetworkResponse<T>;
+    try {
+      response = await this.inner.sendPostRequestAsync<T>(url, options);
+    } catch (err) {
+      if (!isTransientFailure(err)) throw err;
+      return this.keepPolling<T>(poll, describeFailure(err));
+    }
     const body = response.body as Record<string, unknown> | undefined;
-    if (body && typeof body === 'object') {
-      if (isDeviceCodeEndpoint(url) && response.status === 200) {
-        const interval = body.interval;
-        if (typeof interval !== 'number' || !Number.isFinite(interval)) {
-          body.interval = RFC8628_DEFAULT_INTERVAL_SEC; // RFC 8628 §3.2: 5 s when the server says nothing
-        } else if (interval < this.options.minIntervalSec) {
-          body.interval = this.options.minIntervalSec;
-        }
+    const error = body && typeof body === 'object' && typeof body.error === 'string' ? body.error : undefined;
+    if (response.status === 429 || response.status >= 500) {
+      return this.keepPolling<T>(poll, `HTTP ${response.status}${error ? ` ${error}` : ''}`, retryAfterMs(response.headers));
+    }
+    this.online(poll);
+    if (error === 'slow_down') {
+      poll.extraDelayMs += this.options.slowDownStepMs ?? 5_000;
+      this.options.logger?.info({ event: 'device_code.slow_down', extra_delay_ms: poll.extraDelayMs }, `the server asked to poll more slowly: waiting ${poll.extraDelayMs / 1000} s more between polls`);
+      return pending<T>(response.headers);
+    }
+    return this.observe(url, response);
+  }
+
+  private pollOf(body: string | undefined): PollState | undefined {
+    if (!body || this.polls.size === 0) return undefined;
+    const form = new URLSearchParams(body);
+    const grant = form.get('grant_type');
+    if (grant !== 'device_code' && grant !== 'urn:ietf:params:oauth:grant-type:device_code') return undefined;
+    const code = form.get('device_code');
+    return code ? this.polls.get(code) : undefined;
+  }
+
+  private async keepPolling<T>(poll: PollState, why: string, retryAfter?: number): Promise<NetworkResponse<T>> {
+    poll.failures += 1;
+    if (!poll.offline) {
+      poll.offline = true;
+      this.options.logger?.warn({ event: 'device_code.offline', reason: why }, `polling the sign-in server failed (${why}): still showing the same code and retrying`);
+      poll.watcher.offline(true);
+    }
+    // Exponential back-off with full jitter, capped; at least what the server asked for.
+    const cap = this.options.maxOfflineBackoffMs ?? 30_000;
+    const backoff = Math.min(cap, 1_000 * 2 ** Math.min(poll.failures - 1, 10));
+    const wait = Math.max(retryAfter ?? 0, Math.round(backoff * (0.5 + this.random() / 2)));
+    await this.sleep(Math.min(wait, cap));
+    return pending<T>({});
+  }
+
+  private online(poll: PollState): void {
+    poll.failures = 0;
+    if (!poll.offline) return;
+    poll.offline = false;
+    this.options.logger?.info({ event: 'device_code.online' }, 'the sign-in server answers again');
+    poll.watcher.offline(false);
+  }
+
+  private observe<T>(url: string, response: NetworkResponse<T>): NetworkResponse<T> {
+    const body = response.body as Record<string, unknown> | undefined;
+    if (!body || typeof body !== 'object') return response;
+    if (isDeviceCodeEndpoint(url) && response.status === 200) {
+      const interval = body.interval;
+      if (typeof interval !== 'number' || !Number.isFinite(interval)) {
+        body.interval = RFC8628_DEFAULT_INTERVAL_SEC; // RFC 8628 §3.2: 5 s when the server says nothing
+      } else if (interval < this.options.minIntervalSec) {
+        body.interval = this.options.minIntervalSec;
       }
-      if (typeof body.error === 'string' && body.error !== 'authorization_pending') {
-        this.lastReply = {
-          error: body.error,
-          codes: Array.isArray(body.error_codes) ? body.error_codes.filter((c): c is number => typeof c === 'number') : [],
-          description: typeof body.error_description === 'string' ? body.error_description.split(/\r?\n/)[0]!.slice(0, 300) : '',
-          at: this.now(),
-        };
-      }
+    }
+    if (typeof body.error === 'string' && body.error !== PENDING) {
+      this.lastReply = {
+        error: body.error,
+        codes: Array.isArray(body.error_codes) ? body.error_codes.filter((c): c is number => typeof c === 'number') : [],
+        description: typeof body.error_description === 'string' ? body.error_description.split(/\r?\n/)[0]!.slice(0, 300) : '',
+        at: this.now(),
+      };
     }
     return response;
   }
+}
+
+/** What msal-node needs to keep polling: the reply a server sends while it waits for the person. */
+function pending<T>(headers: Record<string, string>): NetworkResponse<T> {
+  return { status: 400, headers, body: { error: PENDING, error_description: 'polling continues (the device saw a transient failure)' } as T };
+}
+
+function isTransientFailure(err: unknown): boolean {
+  const transport = transportFailureOf(err);
+  if (transport) return transport.failure !== 'tls' && transport.failure !== 'aborted';
+  // An HTML page instead of JSON: a captive portal or a proxy's error page.
+  for (let c: unknown = err, depth = 0; c && depth < 8; c = (c as { cause?: unknown }).cause, depth++) {
+    if (c instanceof UnexpectedResponseError) return true;
+  }
+  return false;
+}
+
+function describeFailure(err: unknown): string {
+  const transport = transportFailureOf(err);
+  if (transport) return transport.message;
+  for (let c: unknown = err, depth = 0; c && depth < 8; c = (c as { cause?: unknown }).cause, depth++) {
+    if (c instanceof UnexpectedResponseError) return c.message;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+function retryAfterMs(headers: Record<string, string>): number | undefined {
+  const value = Object.entries(headers).find(([k]) => k.toLowerCase() === 'retry-after')?.[1];
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 function isDeviceCodeEndpoint(url: string): boolean {

@@ -97,6 +97,8 @@ export const SignInSchema = z.strictObject({
   autoRenewCodes: z.number().int().min(0).max(20).default(3),
   /** Never poll faster than this, whatever the server says (a server's 0 would mean a busy loop). */
   minPollIntervalSec: z.number().min(0.05).max(60).default(1),
+  /** While a code is shown and the network is down, the longest wait between polls. */
+  offlineRetryMaxSec: z.number().min(0.05).max(600).default(30),
 });
 
 export const ConfigSchema = z.strictObject({
@@ -108,7 +110,7 @@ export const ConfigSchema = z.strictObject({
   display: DisplaySchema.default({ driver: 'terminal', width: 128, height: 64, pngScale: 4, bus: 1, address: 0x3c, controller: 'ssd1306', rotate180: false }),
   button: ButtonSchema.default({ driver: 'none', bcmPin: 17, activeLow: true, bounceTimeMs: 30, holdTimeMs: 2000 }),
   log: LogSchema.default({ level: 'info' }),
-  signIn: SignInSchema.default({ autoRenewCodes: 3, minPollIntervalSec: 1 }),
+  signIn: SignInSchema.default({ autoRenewCodes: 3, minPollIntervalSec: 1, offlineRetryMaxSec: 30 }),
   /** The folder for the token cache, the key (when generated) and job outputs. */
   stateDirectory: z.string().optional(),
 });

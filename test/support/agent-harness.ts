@@ -76,21 +76,22 @@ export async function startHarness(options: { emulator?: IdentityEmulatorOptions
   const idp = await startIdentityEmulator({ intervalSec: 0.05, deviceCodeLifetimeSec: 30, ...options.emulator });
   const dir = await mkdtemp(path.join(tmpdir(), 'gda-agent-'));
   const logs = captureLogs('debug');
-  const { auth: authOverride, ...rest } = (options.config ?? {}) as { auth?: Record<string, unknown> };
-  const config = parseConfig({
-    auth: {
-      clientId: 'd1f4e3c2-1111-2222-3333-444455556666',
-      authority: idp.authority,
-      knownAuthorities: [idp.knownAuthority],
-      ...authOverride,
-    },
+  // Each section of the test's config is merged over the harness's, key by key.
+  const base: Record<string, Record<string, unknown> | string> = {
+    auth: { clientId: 'd1f4e3c2-1111-2222-3333-444455556666', authority: idp.authority, knownAuthorities: [idp.knownAuthority] },
     graph: { baseUrl: idp.graphBaseUrl },
     network: { caFile: idp.caFile, timeoutSec: 5 },
     display: { driver: 'none' },
     signIn: { minPollIntervalSec: 0.05, autoRenewCodes: 1 },
     stateDirectory: dir,
-    ...rest,
-  }, { file: path.join(dir, 'config.json'), env: {} });
+  };
+  for (const [key, value] of Object.entries(options.config ?? {})) {
+    const current = base[key];
+    base[key] = typeof current === 'object' && typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? { ...current, ...(value as Record<string, unknown>) }
+      : (value as Record<string, unknown> | string);
+  }
+  const config = parseConfig(base, { file: path.join(dir, 'config.json'), env: {} });
   const agents: RunningAgent[] = [];
   return {
     idp,
