@@ -21,6 +21,17 @@ function screenText(agent: RunningAgent): string {
   return decodeAll(agent.display.last!).map((r) => r.text).join(' | ');
 }
 
+/** Resolves once `test` holds, checking every 20 ms. */
+function until(test: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const check = setInterval(() => {
+      if (!test()) return;
+      clearInterval(check);
+      resolve();
+    }, 20);
+  });
+}
+
 const settle = (ms = 50): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Faults on the polls of the code on screen; after them the same code is approved and works. */
@@ -65,18 +76,10 @@ test('slow_down adds 5 seconds between polls and does not end the sign-in', asyn
   t.after(() => h.close());
   const { agent, userCode } = await showingCode(h);
   h.idp.faults.push({ endpoint: 'token', status: 400, body: { error: 'slow_down', error_description: 'polling too fast' }, match: (r) => r.grantType?.includes('device_code') === true });
-  await new Promise<void>((resolve) => {
-    const check = setInterval(() => {
-      if (h.idp.faults.length === 0) (clearInterval(check), resolve());
-    }, 20);
-  });
+  await until(() => h.idp.faults.length === 0);
   const slowAt = Date.now();
   // The next poll comes no sooner than 5 s later (interval 0.05 s + 5 s).
-  await new Promise<void>((resolve) => {
-    const check = setInterval(() => {
-      if (h.idp.requests.some((r) => isPoll(r) && r.at > slowAt)) (clearInterval(check), resolve());
-    }, 50);
-  });
+  await until(() => h.idp.requests.some((r) => isPoll(r) && r.at > slowAt));
   const next = h.idp.requests.find((r) => isPoll(r) && r.at > slowAt)!;
   assert.ok(next.at - slowAt >= 4_900, `next poll after ${next.at - slowAt} ms`);
   assert.equal(agent.app.agent.state.name, 'showing-code');
