@@ -77,7 +77,7 @@ class LogWatcher {
   }
 }
 
-test('run: PNG frames, SIGUSR1 for a new code, approval, Graph, SIGUSR2 signs out, SIGTERM stops with 0', async (t) => {
+test('run: PNG frames, SIGUSR1 for a new code, approval, Graph, SIGUSR2 + SIGUSR1 sign out, SIGTERM stops with 0', async (t) => {
   const idp = await startIdentityEmulator({ intervalSec: 0.1, deviceCodeLifetimeSec: 60 });
   const dir = await mkdtemp(path.join(tmpdir(), 'gda-cli-'));
   t.after(async () => {
@@ -114,7 +114,10 @@ test('run: PNG frames, SIGUSR1 for a new code, approval, Graph, SIGUSR2 signs ou
   await log.next((l) => l.event === 'signin.succeeded');
   await log.next((l) => l.event === 'graph.job' && l.job === 'manager');
 
-  child.kill('SIGUSR2'); // a hold: sign out
+  const beforeHold = log.lines.length;
+  child.kill('SIGUSR2'); // a hold: "Sign out?"
+  await log.next((l) => l.event === 'state.changed' && l.to === 'confirm-sign-out', beforeHold);
+  child.kill('SIGUSR1'); // the confirming press
   await log.next((l) => l.event === 'signout');
 
   child.kill('SIGTERM');

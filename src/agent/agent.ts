@@ -29,6 +29,10 @@ export interface AgentOptions {
   jobs: JobsPort;
   logger: Logger;
   autoRenewCodes: number;
+  /** How long "Sign out?" waits for the confirming press. */
+  confirmTimeoutMs?: number;
+  /** Burn-in: turn the panel off after this long on the signed-in screen with nothing happening; 0 = never. */
+  sleepAfterMs?: number;
   now?: () => number;
   timers?: Timers;
   /** Called after every change of state (systemd STATUS=, tests). */
@@ -56,6 +60,9 @@ export class Agent {
   private readonly random: () => number;
   private countdown: unknown;
   private retryTimer: unknown;
+  private confirmTimer: unknown;
+  private sleepTimer: unknown;
+  private asleep = false;
   private drawing: Promise<void> = Promise.resolve();
   private displayFailed = false;
   private readonly waiters = new Set<{ test: (s: State) => boolean; resolve: (s: State) => void }>();
@@ -80,8 +87,14 @@ export class Agent {
     }
     await this.redraw();
     await this.options.button.start({
-      pressed: () => this.dispatch({ type: 'pressed' }),
-      held: () => this.dispatch({ type: 'held' }),
+      pressed: () => {
+        this.wake();
+        this.dispatch({ type: 'pressed' });
+      },
+      held: () => {
+        this.wake();
+        this.dispatch({ type: 'held' });
+      },
     });
     this.dispatch({ type: 'started' });
   }
@@ -90,7 +103,7 @@ export class Agent {
   async stop(): Promise<void> {
     this.dispatch({ type: 'stop' });
     this.stopCountdown();
-    if (this.retryTimer !== undefined) this.timers.clearTimeout(this.retryTimer);
+    for (const t of [this.retryTimer, this.confirmTimer, this.sleepTimer]) if (t !== undefined) this.timers.clearTimeout(t);
     await Promise.resolve(this.options.jobs.stop());
     await this.options.button.stop().catch((err: unknown) => this.log.warn({ event: 'button.error', err: String(err) }, 'could not release the button'));
     await this.drawing;
@@ -106,7 +119,10 @@ export class Agent {
 
   dispatch(event: Event): void {
     const before = this.current;
-    const { state, effects } = transition(before, event, { autoRenewCodes: this.options.autoRenewCodes });
+    const { state, effects } = transition(before, event, {
+      autoRenewCodes: this.options.autoRenewCodes,
+      ...(this.options.confirmTimeoutMs !== undefined ? { confirmTimeoutMs: this.options.confirmTimeoutMs } : {}),
+    });
     this.current = state;
     if (state !== before) {
       const description = describeState(state);
@@ -116,6 +132,7 @@ export class Agent {
       this.options.onStateChange?.(state, description);
       if (state.name === 'showing-code') this.startCountdown();
       else this.stopCountdown();
+      if (state.name !== before.name) this.scheduleSleep(state);
       void this.redraw();
       for (const w of [...this.waiters]) {
         if (w.test(state)) {
@@ -176,6 +193,13 @@ export class Agent {
           (err: unknown) => this.log.error({ event: 'error', where: 'sign-out', err: String(err) }, 'signing out failed'),
         );
         return;
+      case 'confirm-timeout':
+        if (this.confirmTimer !== undefined) this.timers.clearTimeout(this.confirmTimer);
+        this.confirmTimer = this.timers.setTimeout(() => {
+          this.confirmTimer = undefined;
+          this.dispatch({ type: 'confirm-timed-out' });
+        }, effect.afterMs);
+        return;
       case 'retry-later':
         if (this.retryTimer !== undefined) this.timers.clearTimeout(this.retryTimer);
         {
@@ -189,6 +213,41 @@ export class Agent {
         }
         return;
     }
+  }
+
+  /**
+   * OLEDs burn in: on the signed-in screen the panel goes dark after a while with nothing
+   * happening. Any other state (a code to read, an error to act on) keeps it on, and a change of
+   * state or a press wakes it.
+   */
+  private scheduleSleep(state: State): void {
+    if (this.sleepTimer !== undefined) {
+      this.timers.clearTimeout(this.sleepTimer);
+      this.sleepTimer = undefined;
+    }
+    const after = this.options.sleepAfterMs ?? 0;
+    if (state.name !== 'signed-in') {
+      this.wake();
+      return;
+    }
+    this.wake();
+    if (after <= 0) return;
+    this.sleepTimer = this.timers.setTimeout(() => {
+      this.sleepTimer = undefined;
+      if (this.current.name !== 'signed-in') return;
+      this.asleep = true;
+      this.log.info({ event: 'display.sleep', after_ms: after }, 'display off (burn-in protection); a press wakes it');
+      this.options.display.setPower(false).catch((err: unknown) => this.displayProblem(err));
+    }, after);
+  }
+
+  private wake(): void {
+    if (this.asleep) {
+      this.asleep = false;
+      this.log.info({ event: 'display.wake' }, 'display on');
+      this.options.display.setPower(true).catch((err: unknown) => this.displayProblem(err));
+    }
+    if (this.current.name === 'signed-in' && this.sleepTimer !== undefined) this.scheduleSleep(this.current);
   }
 
   private runJobs(): void {

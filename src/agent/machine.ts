@@ -12,6 +12,8 @@
  *          └───────────────────┴──── press ◀── needs-press ◀─────┘ expired too often   │  declined …)
  *                                                                                      │
  *        signed-in ── token needs sign-in (revoked, expired) ──▶ requesting-code ──────┘
+ *        signed-in ── hold ──▶ confirm-sign-out ── press ──▶ (sign out) ──▶ needs-press
+ *                                    └── timeout ──▶ signed-in
  *
  * Every device code attempt has a number. Results of an abandoned attempt (the person pressed for
  * a new code) are ignored, except a success: if someone approved the old code, they signed in.
@@ -72,6 +74,8 @@ export type State =
       /** Offline: how many retries so far, and whether one is scheduled (back-off grows with each). */
       offlineRetries?: number; retryScheduled?: boolean }
   | { name: 'needs-press'; problem: Problem; attempt: number; retries?: number }
+  /** A hold asks before signing out: a second press confirms, the timeout goes back. */
+  | { name: 'confirm-sign-out'; signedIn: Extract<State, { name: 'signed-in' }> }
   | { name: 'stopping' };
 
 export type Event =
@@ -88,6 +92,7 @@ export type Event =
   | { type: 'token-needs-sign-in'; why: string }
   | { type: 'signed-out' }
   | { type: 'retry' }
+  | { type: 'confirm-timed-out' }
   | { type: 'stop' };
 
 export type Effect =
@@ -98,7 +103,8 @@ export type Effect =
   | { type: 'run-jobs-now' }
   | { type: 'pause-jobs' }
   | { type: 'sign-out' }
-  | { type: 'retry-later'; afterMs: number };
+  | { type: 'retry-later'; afterMs: number }
+  | { type: 'confirm-timeout'; afterMs: number };
 
 export interface Transition {
   state: State;
@@ -108,6 +114,8 @@ export interface Transition {
 export interface MachineOptions {
   /** Expired codes replaced automatically before the device waits for a press. */
   autoRenewCodes: number;
+  /** How long the "Sign out?" question waits for the confirming press. */
+  confirmTimeoutMs?: number;
 }
 
 export const initialState: State = { name: 'starting' };
@@ -203,25 +211,37 @@ export function transition(state: State, event: Event, options: MachineOptions):
           return newCode(state.attempt, 0);
         case 'signed-in':
           return { state, effects: [{ type: 'run-jobs-now' }] };
+        case 'confirm-sign-out':
+          return { state, effects: [{ type: 'pause-jobs' }, { type: 'sign-out' }] };
         default:
           return stay(state);
       }
 
     case 'held':
       if (state.name !== 'signed-in') return stay(state);
-      return { state, effects: [{ type: 'pause-jobs' }, { type: 'sign-out' }] };
+      // Holding is easy to do by accident (a bag on the device): ask first.
+      return { state: { name: 'confirm-sign-out', signedIn: state }, effects: [{ type: 'confirm-timeout', afterMs: options.confirmTimeoutMs ?? 10_000 }] };
+
+    case 'confirm-timed-out':
+      if (state.name !== 'confirm-sign-out') return stay(state);
+      return stay(state.signedIn);
 
     case 'signed-out':
       return {
         state: {
           name: 'needs-press',
-          attempt: state.name === 'signed-in' || state.name === 'needs-press' ? state.attempt : currentAttempt(state) ?? 0,
+          attempt: state.name === 'signed-in' || state.name === 'needs-press' ? state.attempt
+            : state.name === 'confirm-sign-out' ? state.signedIn.attempt : currentAttempt(state) ?? 0,
           problem: { title: 'Signed out', reason: 'The account was removed from this device', action: 'Press the button to sign in', tone: 'info' },
         },
         effects: [{ type: 'pause-jobs' }],
       };
 
     case 'job-finished':
+      if (state.name === 'confirm-sign-out') {
+        const inner = transition(state.signedIn, event, options);
+        return { state: { name: 'confirm-sign-out', signedIn: inner.state as Extract<State, { name: 'signed-in' }> }, effects: inner.effects };
+      }
       if (state.name !== 'signed-in') return stay(state);
       {
         const lines = state.lines.filter((l) => l.job !== event.job);

@@ -29,6 +29,8 @@ export function screenFor(state: State): Screen {
       };
     case 'needs-press':
       return { kind: 'message', title: state.problem.title, reason: state.problem.reason, action: state.problem.action, tone: state.problem.tone };
+    case 'confirm-sign-out':
+      return { kind: 'message', title: 'Sign out?', reason: `Press again to sign out ${state.signedIn.account.name}`, action: 'Wait to cancel', tone: 'info' };
     case 'stopping':
       return { kind: 'message', title: 'Stopped', reason: 'The agent is not running', tone: 'info' };
   }
@@ -49,6 +51,8 @@ export function describeState(state: State): string {
       return `Signed in as ${state.account.username}${state.online ? '' : ' (offline)'}`;
     case 'needs-press':
       return `${state.problem.title}: ${state.problem.reason}`;
+    case 'confirm-sign-out':
+      return `Asking whether to sign out ${state.signedIn.account.username}`;
     case 'stopping':
       return 'Stopping';
   }

@@ -107,6 +107,8 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
     jobs: jobsPort,
     logger,
     autoRenewCodes: config.signIn.autoRenewCodes,
+    confirmTimeoutMs: config.button.confirmTimeoutMs,
+    sleepAfterMs: config.display.sleepAfterSec * 1000,
     ...(overrides.now ? { now: overrides.now } : {}),
     ...(overrides.timers ? { timers: overrides.timers } : {}),
     ...(overrides.onStateChange ? { onStateChange: overrides.onStateChange } : {}),

@@ -75,6 +75,8 @@ export const DisplaySchema = z.strictObject({
   contrast: z.number().int().min(0).max(255).optional(),
   /** For a panel mounted upside down. */
   rotate180: z.boolean().default(false),
+  /** Burn-in protection: the signed-in screen goes dark after this long with nothing happening; 0 = never. */
+  sleepAfterSec: z.number().min(0).max(86_400).default(300),
 });
 
 export const ButtonSchema = z.strictObject({
@@ -86,6 +88,8 @@ export const ButtonSchema = z.strictObject({
   activeLow: z.boolean().default(true),
   bounceTimeMs: z.number().int().min(0).max(1000).default(30),
   holdTimeMs: z.number().int().min(100).max(30_000).default(2000),
+  /** After a hold, how long "Sign out?" waits for the confirming press. */
+  confirmTimeoutMs: z.number().int().min(1000).max(120_000).default(10_000),
 });
 
 export const LogSchema = z.strictObject({
@@ -107,8 +111,8 @@ export const ConfigSchema = z.strictObject({
   graph: GraphSchema.default({ baseUrl: 'https://graph.microsoft.com/v1.0' }),
   network: NetworkSchema.default({ timeoutSec: 30 }),
   cache: CacheSchema.default({}),
-  display: DisplaySchema.default({ driver: 'terminal', width: 128, height: 64, pngScale: 4, bus: 1, address: 0x3c, controller: 'ssd1306', rotate180: false }),
-  button: ButtonSchema.default({ driver: 'none', bcmPin: 17, activeLow: true, bounceTimeMs: 30, holdTimeMs: 2000 }),
+  display: DisplaySchema.default({ driver: 'terminal', width: 128, height: 64, pngScale: 4, bus: 1, address: 0x3c, controller: 'ssd1306', rotate180: false, sleepAfterSec: 300 }),
+  button: ButtonSchema.default({ driver: 'none', bcmPin: 17, activeLow: true, bounceTimeMs: 30, holdTimeMs: 2000, confirmTimeoutMs: 10_000 }),
   log: LogSchema.default({ level: 'info' }),
   signIn: SignInSchema.default({ autoRenewCodes: 3, minPollIntervalSec: 1, offlineRetryMaxSec: 30 }),
   /** The folder for the token cache, the key (when generated) and job outputs. */

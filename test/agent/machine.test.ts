@@ -79,12 +79,15 @@ test('offline at sign-in retries by itself with growing waits', () => {
   assert.deepEqual(effects, [{ type: 'retry-later', afterMs: 20_000 }]);
 });
 
-test('signed in: a press runs the jobs now, a hold signs out', () => {
+test('signed in: a press runs the jobs now; a hold asks, and a second press signs out', () => {
   const signedIn = run({ type: 'started' }, { type: 'silent-succeeded', account, online: true }).state;
   assert.deepEqual(transition(signedIn, { type: 'pressed' }, options).effects, [{ type: 'run-jobs-now' }]);
   const held = transition(signedIn, { type: 'held' }, options);
-  assert.deepEqual(held.effects, [{ type: 'pause-jobs' }, { type: 'sign-out' }]);
-  const out = transition(held.state, { type: 'signed-out' }, options);
+  assert.equal(held.state.name, 'confirm-sign-out');
+  assert.deepEqual(held.effects, [{ type: 'confirm-timeout', afterMs: 10_000 }]);
+  const confirmed = transition(held.state, { type: 'pressed' }, options);
+  assert.deepEqual(confirmed.effects, [{ type: 'pause-jobs' }, { type: 'sign-out' }]);
+  const out = transition(confirmed.state, { type: 'signed-out' }, options);
   assert.equal(out.state.name, 'needs-press');
   assert.equal(out.state.name === 'needs-press' && out.state.problem.title, 'Signed out');
 });
@@ -114,4 +117,14 @@ test('stop cancels the code being polled and pauses jobs; nothing happens after'
   const t = transition(showing, { type: 'stop' }, options);
   assert.deepEqual(t.effects, [{ type: 'cancel-device-code', attempt: 1 }, { type: 'pause-jobs' }]);
   assert.equal(transition(t.state, { type: 'pressed' }, options).effects.length, 0);
+});
+
+test('the sign-out question times out back to the signed-in screen, keeping job results', () => {
+  const signedIn = run({ type: 'started' }, { type: 'silent-succeeded', account, online: true }).state;
+  let s = transition(signedIn, { type: 'held' }, options).state;
+  s = transition(s, { type: 'job-finished', job: 'me', order: 0, ok: true, line: 'Retail Manager', online: true, at: 5 }, options).state;
+  const back = transition(s, { type: 'confirm-timed-out' }, options);
+  assert.equal(back.state.name, 'signed-in');
+  assert.deepEqual(back.effects, []);
+  assert.deepEqual(back.state.name === 'signed-in' && back.state.lines.map((l) => l.line), ['Retail Manager']);
 });
