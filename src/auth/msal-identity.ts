@@ -43,6 +43,13 @@ export class MsalIdentity implements IdentityPort {
       logger: this.log,
       ...(options.maxOfflineBackoffMs !== undefined ? { maxOfflineBackoffMs: options.maxOfflineBackoffMs } : {}),
     });
+    if (options.authorityMetadata) {
+      try {
+        this.guard.learnDiscovery(JSON.parse(options.authorityMetadata));
+      } catch {
+        // The config loader has already checked it is JSON.
+      }
+    }
     const msalLog = this.log.child({ component: 'msal' });
     const config: Configuration = {
       auth: {

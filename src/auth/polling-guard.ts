@@ -31,6 +31,7 @@ export interface PollWatcher {
 }
 
 const RFC8628_DEFAULT_INTERVAL_SEC = 5;
+const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 const PENDING = 'authorization_pending';
 
 interface PollState {
@@ -59,6 +60,8 @@ interface PollState {
 export class PollingGuard implements INetworkModule {
   lastReply: ServerErrorReply | undefined;
   private readonly polls = new Map<string, PollState>();
+  /** msal-node's derived device code URL → the server's real device authorization endpoint. */
+  private readonly deviceEndpoints = new Map<string, string>();
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
@@ -75,20 +78,36 @@ export class PollingGuard implements INetworkModule {
     return () => this.polls.delete(deviceCode);
   }
 
-  sendGetRequestAsync<T>(url: string, options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
-    return this.inner.sendGetRequestAsync<T>(url, options, timeout);
+  async sendGetRequestAsync<T>(url: string, options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
+    const response = await this.inner.sendGetRequestAsync<T>(url, options, timeout);
+    if (response.status === 200 && url.includes('/.well-known/openid-configuration')) this.learnDiscovery(response.body);
+    return response;
   }
 
-  async sendPostRequestAsync<T>(url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
+  /**
+   * msal-node derives the device code endpoint from the token endpoint ("/token" → "/devicecode")
+   * and ignores the discovery document's `device_authorization_endpoint`. Entra's fits; other RFC
+   * 8628 servers' often do not. Remember the real one, to send the request there.
+   */
+  learnDiscovery(document: unknown): void {
+    if (typeof document !== 'object' || document === null) return;
+    const { token_endpoint: token, device_authorization_endpoint: device } = document as Record<string, unknown>;
+    if (typeof token !== 'string' || typeof device !== 'string') return;
+    const derived = withoutQuery(token.replace('/token', '/devicecode'));
+    if (derived !== withoutQuery(device)) this.deviceEndpoints.set(derived, device);
+  }
+
+  async sendPostRequestAsync<T>(originalUrl: string, originalOptions?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
+    const { url, options } = this.rewrite(originalUrl, originalOptions);
     const poll = this.pollOf(options?.body);
     if (!poll) {
       const response = await this.inner.sendPostRequestAsync<T>(url, options);
-      if (isDeviceCodeEndpoint(url) && (response.status === 429 || response.status >= 500)) {
+      if (isDeviceCodeEndpoint(originalUrl) && (response.status === 429 || response.status >= 500)) {
         // msal-node would hand the callback a code of undefined fields. Say what it is: the service
         // is unavailable for now (the agent retries with back-off).
         throw new AuthError('temporarily_unavailable', options?.correlationId ?? '', `the device code endpoint answered HTTP ${response.status}`);
       }
-      return this.observe(url, response);
+      return this.observe(originalUrl, response);
     }
 
     if (poll.extraDelayMs > 0) await this.sleep(poll.extraDelayMs);
@@ -113,11 +132,33 @@ export class PollingGuard implements INetworkModule {
     return this.observe(url, response);
   }
 
+  /**
+   * Speaks RFC 8628 where msal-node does not: the poll's grant type is the RFC's URN (msal-node
+   * sends "device_code", which Entra also accepts but other servers refuse), and the device code
+   * request goes to the discovered device authorization endpoint.
+   */
+  private rewrite(url: string, options: NetworkRequestOptions | undefined): { url: string; options: NetworkRequestOptions | undefined } {
+    let target = url;
+    const device = this.deviceEndpoints.get(withoutQuery(url));
+    if (device) {
+      const query = url.includes('?') ? url.slice(url.indexOf('?')) : '';
+      target = device.includes('?') || !query ? device : `${device}${query}`;
+    }
+    const body = options?.body;
+    if (!body || !/(^|&)grant_type=device_code(&|$)/.test(body)) return { url: target, options };
+    const form = new URLSearchParams(body);
+    form.set('grant_type', DEVICE_CODE_GRANT);
+    const rewritten = form.toString();
+    const headers = { ...(options?.headers ?? {}) };
+    for (const name of Object.keys(headers)) if (name.toLowerCase() === 'content-length') headers[name] = String(Buffer.byteLength(rewritten));
+    return { url: target, options: { ...options, body: rewritten, headers } };
+  }
+
   private pollOf(body: string | undefined): PollState | undefined {
     if (!body || this.polls.size === 0) return undefined;
     const form = new URLSearchParams(body);
     const grant = form.get('grant_type');
-    if (grant !== 'device_code' && grant !== 'urn:ietf:params:oauth:grant-type:device_code') return undefined;
+    if (grant !== 'device_code' && grant !== DEVICE_CODE_GRANT) return undefined;
     const code = form.get('device_code');
     return code ? this.polls.get(code) : undefined;
   }
@@ -149,6 +190,8 @@ export class PollingGuard implements INetworkModule {
     const body = response.body as Record<string, unknown> | undefined;
     if (!body || typeof body !== 'object') return response;
     if (isDeviceCodeEndpoint(url) && response.status === 200) {
+      // Some servers (Google's, for one) spell it verification_url.
+      if (body.verification_uri === undefined && typeof body.verification_url === 'string') body.verification_uri = body.verification_url;
       const interval = body.interval;
       if (typeof interval !== 'number' || !Number.isFinite(interval)) {
         body.interval = RFC8628_DEFAULT_INTERVAL_SEC; // RFC 8628 §3.2: 5 s when the server says nothing
@@ -199,6 +242,11 @@ function retryAfterMs(headers: Record<string, string>): number | undefined {
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function withoutQuery(url: string): string {
+  const i = url.indexOf('?');
+  return i < 0 ? url : url.slice(0, i);
 }
 
 function isDeviceCodeEndpoint(url: string): boolean {
