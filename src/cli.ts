@@ -13,6 +13,10 @@ const USAGE = `Usage: graph-device-agent [command] [options]
 
 Commands:
   run            run the agent (the default): sign in, show the code, call Graph on schedule
+  login          sign in with a device code in this terminal (--show: draw the screen too)
+  logout         remove the signed-in account from the token cache (--all: every account)
+  status         account, token lifetimes, key source, cache file, agent, last Graph (--json)
+  rekey          re-encrypt the token cache under a new key (--new-key-file FILE); stop the agent first
   check-config   validate the configuration and print it with defaults filled in
   keygen         create a token-cache key file (--out FILE, --force to replace)
 
@@ -36,6 +40,10 @@ export async function main(argv: string[]): Promise<number> {
         config: { type: 'string', short: 'c' },
         out: { type: 'string' },
         force: { type: 'boolean' },
+        json: { type: 'boolean' },
+        all: { type: 'boolean' },
+        show: { type: 'boolean' },
+        'new-key-file': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -65,6 +73,22 @@ export async function main(argv: string[]): Promise<number> {
         const config = loadConfigFile(findConfigFile(values.config));
         process.stdout.write(`${JSON.stringify(config, null, 2)}\nconfiguration OK: ${config.configFile}\n`);
         return 0;
+      }
+      case 'login': {
+        const { loginCommand } = await import('./commands/login.js');
+        return await loginCommand({ configPath: values.config, show: values.show ?? false });
+      }
+      case 'logout': {
+        const { logoutCommand } = await import('./commands/logout.js');
+        return await logoutCommand({ configPath: values.config, all: values.all ?? false });
+      }
+      case 'status': {
+        const { statusCommand } = await import('./commands/status.js');
+        return await statusCommand({ configPath: values.config, json: values.json ?? false });
+      }
+      case 'rekey': {
+        const { rekeyCommand } = await import('./commands/rekey.js');
+        return await rekeyCommand({ configPath: values.config, newKeyFile: values['new-key-file'] });
       }
       case 'keygen': {
         const { keygen } = await import('./commands/keygen.js');

@@ -11,6 +11,7 @@ import { EncryptedFileCache } from '../auth/cache/index.js';
 import { GraphClient } from '../graph/client.js';
 import { DEFAULT_JOBS, GraphJobs, type CronScheduler, type JobRun } from '../graph/jobs.js';
 import { createDisplay } from './displays.js';
+import { recordGraphRun } from '../commands/status.js';
 import { createButtons } from './buttons.js';
 
 /** What tests, the demo and the daemon may put in place of the configured parts. */
@@ -86,7 +87,11 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
     client: graph,
     jobs: jobSpecs,
     logger: logger.child({ component: 'jobs' }),
-    onResult: (run: JobRun) => late.agent?.dispatch(jobFinished(run, jobSpecs.findIndex((j) => j.name === run.job))),
+    onResult: (run: JobRun) => {
+      late.agent?.dispatch(jobFinished(run, jobSpecs.findIndex((j) => j.name === run.job)));
+      // For `graph-device-agent status`: the last result, without the response body.
+      void recordGraphRun(config.stateDirectory, run, logger);
+    },
     onError: onJobError,
     ...(overrides.cron ? { cron: overrides.cron } : {}),
   });

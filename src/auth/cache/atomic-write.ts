@@ -1,4 +1,4 @@
-import { open, mkdir, readdir, rename, unlink, link } from 'node:fs/promises';
+import { open, mkdir, readdir, rename, stat, unlink, link, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 
@@ -27,6 +27,12 @@ export interface AtomicWriteOptions {
    * be overwritten by accident).
    */
   exclusive?: boolean;
+  /**
+   * When running as root: give the new file the owner and group of the file it replaces (or,
+   * for a new file, of its folder). `sudo graph-device-agent login` next to the service must
+   * not leave a cache only root can read.
+   */
+  keepOwner?: boolean;
 }
 
 const TEMP_MARK = '.tmp-';
@@ -53,6 +59,7 @@ async function writeAndPublish(temp: string, target: string, data: Buffer | stri
   const handle = await open(temp, 'wx', options.mode ?? 0o600);
   try {
     try {
+      if (options.keepOwner) await inheritOwner(handle, target);
       await handle.writeFile(data);
       await handle.sync();
     } finally {
@@ -70,6 +77,12 @@ async function writeAndPublish(temp: string, target: string, data: Buffer | stri
     await unlink(temp).catch(() => undefined);
     throw err;
   }
+}
+
+async function inheritOwner(handle: FileHandle, target: string): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  const owner = await stat(target).catch(() => stat(path.dirname(target)));
+  if (owner.uid !== 0 || owner.gid !== 0) await handle.chown(owner.uid, owner.gid);
 }
 
 /** Makes a rename/link/unlink in `dir` durable. */

@@ -5,6 +5,7 @@ import type { Logger } from '../../log.js';
 import { removeStaleTempFiles, writeFileAtomic, fsyncDir } from './atomic-write.js';
 import { CacheUnreadableError, type CacheUnreadableReason } from './errors.js';
 import { decodeCache, encodeCache, KEY_BYTES } from './format.js';
+import { CacheLock, type CacheLockOptions, type LockState } from './lock.js';
 
 /**
  * msal-node's cache plugin for ONE encrypted file (see format.ts for the layout).
@@ -20,6 +21,17 @@ import { decodeCache, encodeCache, KEY_BYTES } from './format.js';
  * - Writes are atomic and durable (atomic-write.ts) and happen only when msal changed the cache.
  * - A failed write is logged and retried on the next access; it does not fail the sign-in that
  *   produced the tokens (they stay in memory).
+ * - Other processes (`login`, `logout`, `rekey` next to the running daemon) share the file through
+ *   an inter-process lock (lock.ts). msal tells the plugin up front which accesses change the
+ *   cache: it builds the TokenCacheContext with `cacheHasChanged` = true for a write (saving a
+ *   token reply, removeAccount) and false for a read, and calls `afterCacheAccess` in a `finally`.
+ *   So a write takes the lock in `beforeCacheAccess`, reads the file under it (msal then applies its
+ *   change to what is on disk now, not to what it read earlier) and releases it in
+ *   `afterCacheAccess` once the file is written: a read-modify-write no one can slip into. msal
+ *   holds it only around its in-memory update (the network call comes before), i.e. milliseconds.
+ *   Reads take no lock (the file is replaced by an atomic rename, so it is never seen half
+ *   written); only moving an unreadable file aside does, so a file that was just replaced by a
+ *   good one is never moved instead.
  */
 
 export interface EncryptedFileCacheOptions {
@@ -31,6 +43,11 @@ export interface EncryptedFileCacheOptions {
   logger: Logger;
   /** Clock for the moved-aside file names. */
   now?: () => Date;
+  /**
+   * The inter-process lock at `<path>.lock`; `false` turns it off (only for tests of something
+   * else, e.g. the SIGKILL test, where every kill would leave a lock to wait out).
+   */
+  lock?: CacheLockOptions | false;
 }
 
 export interface CacheStatus {
@@ -45,6 +62,10 @@ export interface CacheStatus {
   unreadableMessage?: string;
   /** Files moved aside earlier, newest first. */
   movedAside: string[];
+  /** Permission bits of the file (e.g. 0o600); null when absent or not stat-able. */
+  mode: number | null;
+  /** The inter-process lock: none, held by a live process, or left by a dead one. */
+  lock: LockState;
 }
 
 /** msal's serialization of a cache with nothing in it. */
@@ -58,6 +79,16 @@ interface FileIdentity {
   mtimeMs: number;
   ctimeMs: number;
   ino: number;
+}
+
+/** One msal write access, from beforeCacheAccess to afterCacheAccess. */
+interface WriteSection {
+  /** beforeCacheAccess completed: msal holds the file's content. */
+  delivered: boolean;
+  /** Releases the file lock; undefined when it is not held. */
+  release: (() => Promise<void>) | undefined;
+  /** Releases the lock and lets this instance's next write in. */
+  close(): Promise<void>;
 }
 
 /** What this plugin last saw at the cache path. */
@@ -88,6 +119,15 @@ export class EncryptedFileCache implements ICachePlugin {
   private pendingWrite = false;
   /** before/after run one at a time: concurrent token requests must not interleave a write. */
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly lock: CacheLock | undefined;
+  /** > 0 while this instance holds the file lock (so work done under it does not take it again). */
+  private lockDepth = 0;
+  /** Write sections of this instance, one at a time: the file lock is not re-entrant. */
+  private sectionTail: Promise<void> = Promise.resolve();
+  /** The open write section of each msal access (before → after). */
+  private readonly sections = new WeakMap<TokenCacheContext, WriteSection>();
+  /** The last lock problem logged, so a folder that refuses the lock is not logged on every access. */
+  private lockProblem: string | undefined;
 
   constructor(options: EncryptedFileCacheOptions) {
     if (options.key.length !== KEY_BYTES) throw new RangeError(`the token cache key must be ${KEY_BYTES} bytes, got ${options.key.length}`);
@@ -96,52 +136,81 @@ export class EncryptedFileCache implements ICachePlugin {
     this.clientId = options.clientId;
     this.log = options.logger;
     this.now = options.now ?? (() => new Date());
+    this.lock = options.lock === false ? undefined : new CacheLock(this.path, this.log, options.lock ?? {});
   }
 
-  beforeCacheAccess(ctx: TokenCacheContext): Promise<void> {
-    return this.exclusive(async () => {
+  async beforeCacheAccess(ctx: TokenCacheContext): Promise<void> {
+    // A write: lock first, then read, so msal's change lands on the newest file.
+    const section = ctx.cacheHasChanged ? await this.openSection(ctx) : undefined;
+    await this.exclusive(async () => {
+      // Taken inside the queue, so this instance's own queued work (which may take the lock
+      // for a moment itself) never waits on it.
+      if (section) section.release = await this.takeLock();
       await this.refresh();
       this.deliver(ctx.tokenCache);
     });
+    if (section) section.delivered = true;
   }
 
-  afterCacheAccess(ctx: TokenCacheContext): Promise<void> {
-    if (!ctx.cacheHasChanged && !this.pendingWrite) return Promise.resolve();
-    return this.exclusive(async () => {
-      if (ctx.cacheHasChanged) {
-        this.latest = ctx.tokenCache.serialize();
-        this.generation += 1;
-        this.delivered.set(ctx.tokenCache, this.generation);
-        this.pendingWrite = true;
-      }
-      if (this.latest === undefined || !this.pendingWrite) return;
-      if (!(await this.safeToReplace())) return;
-      await this.write(this.latest);
-    });
+  async afterCacheAccess(ctx: TokenCacheContext): Promise<void> {
+    const section = this.sections.get(ctx);
+    this.sections.delete(ctx);
+    try {
+      // beforeCacheAccess failed for this write: msal changed nothing, and its memory is not the
+      // file's content; writing it could undo another process's update.
+      if (section && !section.delivered) return;
+      if (!ctx.cacheHasChanged && !this.pendingWrite) return;
+      await this.exclusive(async () => {
+        if (ctx.cacheHasChanged) {
+          this.latest = ctx.tokenCache.serialize();
+          this.generation += 1;
+          this.delivered.set(ctx.tokenCache, this.generation);
+          this.pendingWrite = true;
+        }
+        if (this.latest === undefined || !this.pendingWrite) return;
+        const persist = async (): Promise<void> => {
+          if (this.latest === undefined || !this.pendingWrite) return;
+          if (!(await this.safeToReplace())) return;
+          await this.write(this.latest);
+        };
+        // Without a section (a retry of a failed write, or a caller that skipped before):
+        // lock just for the write.
+        await (section ? persist() : this.underLock(persist));
+      });
+    } finally {
+      await section?.close();
+    }
   }
 
   /** For the `status` command: what is on disk, without changing anything. */
   async status(): Promise<CacheStatus> {
     const movedAside = (await this.listMovedAside()).map((name) => path.join(path.dirname(this.path), name));
+    const lock = this.lock ? await this.lock.state() : 'none';
     let data: Buffer;
     let modifiedAt: Date;
+    let mode: number;
     try {
       const handle = await open(this.path, 'r');
       try {
-        modifiedAt = (await handle.stat()).mtime;
+        const st = await handle.stat();
+        modifiedAt = st.mtime;
+        mode = st.mode & 0o7777;
         data = await handle.readFile();
       } finally {
         await handle.close();
       }
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (isAbsent(err)) return { path: this.path, exists: false, bytes: 0, modifiedAt: null, readable: false, movedAside };
+      if (isAbsent(err)) return { path: this.path, exists: false, bytes: 0, modifiedAt: null, mode: null, readable: false, movedAside, lock };
+      // Unreadable for us (EACCES): stat still tells its size, age and mode.
+      const st = await stat(this.path).catch(() => null);
       return {
-        path: this.path, exists: true, bytes: 0, modifiedAt: null, readable: false, movedAside,
+        path: this.path, exists: true, bytes: st?.size ?? 0, modifiedAt: st?.mtime ?? null, mode: st ? st.mode & 0o7777 : null,
+        readable: false, movedAside, lock,
         unreadableReason: 'io-error', unreadableMessage: `token cache ${this.path} cannot be read (${code ?? String(err)})`,
       };
     }
-    const result: CacheStatus = { path: this.path, exists: true, bytes: data.length, modifiedAt, readable: true, movedAside };
+    const result: CacheStatus = { path: this.path, exists: true, bytes: data.length, modifiedAt, mode, readable: true, movedAside, lock };
     try {
       decodeCache(data, this.key, this.clientId, this.path);
     } catch (err) {
@@ -188,19 +257,99 @@ export class EncryptedFileCache implements ICachePlugin {
       this.known = { kind: 'absent' };
       return;
     }
+    let problem: CacheUnreadableError;
     try {
       const plaintext = decodeCache(read.data, this.key, this.clientId, this.path);
       this.known = { kind: 'file', id: read.id };
       this.adopt(plaintext);
+      return;
     } catch (err) {
       if (!(err instanceof CacheUnreadableError)) throw err;
-      const movedAway = await this.moveAside(err, read.id);
+      problem = err;
+    }
+    const unreadable = read.id;
+    await this.underLock(async () => {
+      // Another process may have replaced the file (with a good one) since it was read: move
+      // aside only the file that was found unreadable.
+      const current = await identityOf(this.path).catch(() => undefined);
+      if (current !== undefined && (current === null || !sameFile(current, unreadable))) {
+        await this.load();
+        return;
+      }
+      const movedAway = await this.moveAside(problem, unreadable);
       // Either way the tokens in it are not usable: continue empty, a new sign-in follows.
       this.adopt(EMPTY_CACHE);
       // If the move half-happened (linked, not unlinked) the inode's ctime changed: remember
       // the file as it is now, so the next access does not try (and log) again.
-      this.known = movedAway ? { kind: 'absent' } : { kind: 'stuck', id: (await identityOf(this.path).catch(() => null)) ?? read.id };
+      this.known = movedAway ? { kind: 'absent' } : { kind: 'stuck', id: (await identityOf(this.path).catch(() => null)) ?? unreadable };
+    });
+  }
+
+  /**
+   * Opens the write section of one msal access: this instance's other writes wait here, outside
+   * the queue (the file lock is not re-entrant, and the open section's afterCacheAccess needs the
+   * queue to finish). The caller then takes the file lock. A lock that cannot be had is logged and
+   * the write goes ahead without it, as it did before there was a lock: failing the sign-in the
+   * person just approved would be worse than the small chance of a lost update.
+   */
+  private async openSection(ctx: TokenCacheContext): Promise<WriteSection> {
+    let leave!: () => void;
+    const previous = this.sectionTail;
+    this.sectionTail = new Promise<void>((resolve) => (leave = resolve));
+    await previous;
+    const section: WriteSection = {
+      delivered: false,
+      release: undefined,
+      close: async () => {
+        try {
+          await section.release?.();
+        } finally {
+          leave();
+        }
+      },
+    };
+    this.sections.set(ctx, section);
+    return section;
+  }
+
+  /** Runs `task` holding the file lock (taking it unless this instance already holds it). */
+  private async underLock(task: () => Promise<void>): Promise<void> {
+    if (this.lockDepth > 0) return task();
+    const release = await this.takeLock();
+    try {
+      await task();
+    } finally {
+      await release?.();
     }
+  }
+
+  /** The file lock, or undefined (logged) when there is none or it cannot be had. */
+  private async takeLock(): Promise<(() => Promise<void>) | undefined> {
+    if (!this.lock) return undefined;
+    let release: () => Promise<void>;
+    try {
+      release = await this.lock.acquire();
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? String(err);
+      if (this.lockProblem !== code) {
+        this.lockProblem = code;
+        // A folder that refuses the lock directory refuses the cache's temp file too, and that
+        // failure is logged with its fix; only a lock held for too long is news of its own.
+        const level = code === 'ETIMEDOUT' ? 'error' : 'debug';
+        this.log[level]({ event: 'cache.lock_failed', lock: this.lock.path, code },
+          `${(err as Error).message}; going ahead without the lock`);
+      }
+      return undefined;
+    }
+    this.lockProblem = undefined;
+    this.lockDepth += 1;
+    let released = false;
+    return async () => {
+      if (released) return;
+      released = true;
+      this.lockDepth -= 1;
+      await release();
+    };
   }
 
   /**
@@ -241,7 +390,7 @@ export class EncryptedFileCache implements ICachePlugin {
   private async write(plaintext: string): Promise<void> {
     const data = encodeCache(plaintext, this.key, this.clientId);
     try {
-      await writeFileAtomic(this.path, data, { mode: 0o600, dirMode: 0o700 });
+      await writeFileAtomic(this.path, data, { mode: 0o600, dirMode: 0o700, keepOwner: true });
       const id = await identityOf(this.path);
       this.known = id ? { kind: 'file', id } : { kind: 'absent' };
       this.pendingWrite = false;

@@ -23,7 +23,16 @@ export function keygenCommand(file: string): string {
   return `graph-device-agent keygen --out ${file}`;
 }
 
-export async function loadKeyFile(file: string): Promise<Buffer> {
+export interface LoadKeyFileOptions {
+  /**
+   * Refuse a file that group or others may read (the default). Off for a systemd credential:
+   * systemd puts it in a private per-service folder and grants the service user read access with
+   * an ACL, which shows as group bits (`-r--r-----+`) although no group can read it.
+   */
+  requirePrivate?: boolean;
+}
+
+export async function loadKeyFile(file: string, options: LoadKeyFileOptions = {}): Promise<Buffer> {
   let content: Buffer;
   let mode: number;
   try {
@@ -47,7 +56,7 @@ export async function loadKeyFile(file: string): Promise<Buffer> {
   }
   // Refuse a key others can read: the cache is only as secret as its key. Checked for every
   // load, the way ssh refuses a private key with open permissions.
-  if ((mode & 0o077) !== 0) {
+  if ((options.requirePrivate ?? true) && (mode & 0o077) !== 0) {
     content.fill(0);
     throw new KeyFileError(file, 'permissions',
       `token cache key file ${file} is accessible by group or others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}): run \`chmod 600 ${file}\``);
@@ -78,6 +87,8 @@ export interface WriteKeyFileOptions {
   force?: boolean;
   /** The key to write; a new random one by default. */
   key?: Buffer;
+  /** When root: owned like the folder it is in (see AtomicWriteOptions.keepOwner). */
+  keepOwner?: boolean;
 }
 
 /**
@@ -88,7 +99,7 @@ export async function writeKeyFile(file: string, options: WriteKeyFileOptions = 
   const key = options.key ?? generateKey();
   if (key.length !== KEY_BYTES) throw new RangeError(`a token cache key is ${KEY_BYTES} bytes, got ${key.length}`);
   try {
-    await writeFileAtomic(file, `${key.toString('hex')}\n`, { mode: 0o600, dirMode: 0o700, exclusive: !options.force });
+    await writeFileAtomic(file, `${key.toString('hex')}\n`, { mode: 0o600, dirMode: 0o700, exclusive: !options.force, keepOwner: options.keepOwner ?? false });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new KeyFileError(file, 'exists',

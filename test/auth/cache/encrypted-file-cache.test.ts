@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PublicClientApplication, TokenCacheContext, type ISerializableTokenCache } from '@azure/msal-node';
 import { EncryptedFileCache } from '../../../src/auth/cache/encrypted-file-cache.js';
@@ -319,18 +319,39 @@ test('status() describes an absent, a readable and an unreadable cache', async (
   await withTempDir(async (dir) => {
     const file = path.join(dir, 'token-cache.bin');
     const { cache } = plugin(file);
-    assert.deepEqual(await cache.status(), { path: file, exists: false, bytes: 0, modifiedAt: null, readable: false, movedAside: [] });
+    assert.deepEqual(await cache.status(), { path: file, exists: false, bytes: 0, modifiedAt: null, mode: null, readable: false, movedAside: [], lock: 'none' });
 
     await persist(cache);
     const ok = await cache.status();
     assert.equal(ok.exists, true);
     assert.equal(ok.readable, true);
     assert.equal(ok.bytes, (await stat(file)).size);
+    assert.equal(ok.mode, 0o600);
     assert.ok(ok.modifiedAt instanceof Date);
 
     const other = await plugin(file, { key: randomBytes(32) }).cache.status();
     assert.equal(other.readable, false);
     assert.equal(other.unreadableReason, 'wrong-key-or-tampered');
     assert.deepEqual(await readdir(dir), ['token-cache.bin'], 'status() must not move anything');
+  });
+});
+
+test('a cache written by root (sudo graph-device-agent login) keeps the service user as its owner', async () => {
+  await withTempDir(async (dir) => {
+    const folder = path.join(dir, 'state');
+    await mkdir(folder, { mode: 0o700 });
+    const file = path.join(folder, 'token-cache.bin');
+    const root = process.getuid?.() === 0;
+    // Root: a state folder owned by the service's user, as systemd's StateDirectory= makes it.
+    if (root) await chown(folder, 4242, 4343);
+    await persist(plugin(file).cache);
+    const created = await stat(file);
+    assert.deepEqual([created.uid, created.gid], root ? [4242, 4343] : [process.getuid?.(), process.getgid?.()]);
+    if (root) await chown(file, 5151, 5252);
+    await persist(plugin(file).cache, sampleCache(CLIENT_ID, 'second-write'));
+    const replaced = await stat(file);
+    assert.notEqual(replaced.ino, created.ino, 'the file was replaced, not rewritten in place');
+    assert.deepEqual([replaced.uid, replaced.gid], root ? [5151, 5252] : [process.getuid?.(), process.getgid?.()]);
+    assert.equal(replaced.mode & 0o777, 0o600);
   });
 });

@@ -59,3 +59,36 @@ export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * msal cache JSON with one account `name` and its refresh token, under keys of its own: merged
+ * into a TokenCache (deserialize merges) it adds one account and touches nothing else.
+ */
+export function accountEntry(name: string, clientId = CLIENT_ID): string {
+  const home = `${name}.tid1`;
+  const env = 'login.microsoftonline.com';
+  return JSON.stringify({
+    Account: {
+      [`${home}-${env}-tid1`]: {
+        home_account_id: home, environment: env, realm: 'tid1', local_account_id: name,
+        username: `${name}@example.org`, authority_type: 'MSSTS', name,
+        // As msal-node 7 writes it; without it msal reports the account with an empty username.
+        tenantProfiles: [JSON.stringify({ tenantId: 'tid1', localAccountId: name, name, username: `${name}@example.org`, isHomeTenant: true })],
+      },
+    },
+    IdToken: {},
+    AccessToken: {},
+    RefreshToken: {
+      [`${home}-${env}-refreshtoken-${clientId}--`]: {
+        home_account_id: home, environment: env, credential_type: 'RefreshToken', client_id: clientId, secret: `rt-${name}`,
+      },
+    },
+    AppMetadata: {},
+  });
+}
+
+/** The account names in a decrypted msal cache JSON. */
+export function accountNames(json: string): string[] {
+  const cache = JSON.parse(json) as { Account?: Record<string, { name?: string }> };
+  return Object.values(cache.Account ?? {}).map((a) => a.name ?? '').sort();
+}

@@ -1,0 +1,384 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import pino from 'pino';
+import { ConfigError } from '../config/errors.js';
+import { findConfigFile, loadConfigFile, type ResolvedConfig } from '../config/load.js';
+import { createLogger, silentLogger, type Logger } from '../log.js';
+import { decodeCache } from '../auth/cache/format.js';
+import { EncryptedFileCache, type CacheStatus } from '../auth/cache/encrypted-file-cache.js';
+import { describeKeySource, resolveKey, type ResolvedKey } from '../auth/key-source.js';
+import { writeJsonAtomic } from '../graph/output.js';
+import type { JobRun } from '../graph/jobs.js';
+import type { StatusFileContent } from '../service/status-file.js';
+
+/**
+ * `graph-device-agent status [--json]`: who is signed in, what the cache knows about the tokens'
+ * lifetimes, which key is in use, the state of the cache file, the agent and the last Graph
+ * results. Reads only: it never moves, writes or locks anything, and it never prints a token,
+ * refresh token or id token (it reads their dates, never their `secret`).
+ *
+ * Also home to what the other commands share: loading the configuration, their logger, and
+ * finding out whether the agent is running (its `status.json`).
+ */
+
+// ---- shared by the commands -----------------------------------------------------------------
+
+export interface CommandIo {
+  /** -c/--config; the usual search otherwise. */
+  configPath?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  /** Where the command's text goes; process.stdout by default. */
+  stdout?: NodeJS.WritableStream;
+  /** Warnings (JSON lines) and errors; process.stderr by default. */
+  stderr?: NodeJS.WritableStream;
+}
+
+export interface CommandContext {
+  config: ResolvedConfig;
+  env: NodeJS.ProcessEnv;
+  out: (text: string) => void;
+  /** Warnings and errors as JSON lines on stderr; info and below are dropped (the text says it). */
+  logger: Logger;
+  stderr: NodeJS.WritableStream;
+}
+
+export function commandContext(options: CommandIo): CommandContext {
+  const env = options.env ?? process.env;
+  const config = loadConfigFile(findConfigFile(options.configPath, env), env);
+  const stdout = options.stdout ?? process.stdout;
+  const stderr = options.stderr ?? process.stderr;
+  const destination = options.stderr ? (stderr as unknown as pino.DestinationStream) : pino.destination({ dest: 2, sync: true });
+  return { config, env, stderr, out: (text) => void stdout.write(text), logger: createLogger({ level: 'warn', destination }) };
+}
+
+/** The agent's status.json (src/service/status-file.ts), with what can be told about its process. */
+export interface AgentProcess extends Partial<StatusFileContent> {
+  /** The file's path. */
+  file: string;
+  /** The process is alive, has not said "stopped" and updated the file lately. */
+  running: boolean;
+  /** Seconds since the last update. */
+  ageSec?: number;
+}
+
+/** The agent rewrites status.json at least every 30 s (DEFAULT_HEARTBEAT_MS); three missed beats and it is not trusted. */
+const STATUS_FRESH_MS = 90_000;
+
+export async function readAgentProcess(stateDirectory: string, now = Date.now()): Promise<AgentProcess | null> {
+  const file = path.join(stateDirectory, 'status.json');
+  let content: Partial<StatusFileContent>;
+  try {
+    content = JSON.parse(await readFile(file, 'utf8')) as Partial<StatusFileContent>;
+  } catch {
+    return null;
+  }
+  const updated = typeof content.updatedAt === 'string' ? Date.parse(content.updatedAt) : NaN;
+  const ageSec = Number.isNaN(updated) ? undefined : Math.max(0, Math.round((now - updated) / 1000));
+  const alive = typeof content.pid === 'number' && isAlive(content.pid);
+  // A pid alone is not proof: the file survives reboots and pids are reused.
+  const running = alive && content.state !== 'stopped' && ageSec !== undefined && ageSec * 1000 <= STATUS_FRESH_MS;
+  return { ...content, file, running, ...(ageSec !== undefined ? { ageSec } : {}) };
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+// ---- the last Graph results -------------------------------------------------------------------
+
+/** `STATE/last-graph.json`: the agent writes it after every Graph job run (see {@link recordGraphRun}). */
+export const LAST_GRAPH_FILE = 'last-graph.json';
+
+export interface GraphRunSummary {
+  job: string;
+  path: string;
+  ok: boolean;
+  /** ISO 8601, when the run ended. */
+  at: string;
+  durationMs: number;
+  status?: number;
+  /** Why it failed: forbidden, not-found, throttled, server, network, unauthorized, ... */
+  kind?: string;
+  /** One line a person understands (a failure), or the screen line (a success). */
+  message?: string;
+  line?: string;
+  requestId?: string;
+}
+
+export interface LastGraphFile {
+  /** The newest run of any job. */
+  last: GraphRunSummary;
+  /** The newest run of each job. */
+  jobs: Record<string, GraphRunSummary>;
+}
+
+export function summarizeGraphRun(run: JobRun): GraphRunSummary {
+  const r = run.result;
+  return {
+    job: run.job,
+    path: run.path,
+    ok: run.ok,
+    at: new Date(Date.parse(run.startedAt) + run.durationMs).toISOString(),
+    durationMs: run.durationMs,
+    ...(r.status !== undefined ? { status: r.status } : {}),
+    ...(!r.ok ? { kind: r.kind, message: r.message } : {}),
+    ...(run.line !== undefined ? { line: run.line } : {}),
+    ...(r.requestId !== undefined ? { requestId: r.requestId } : {}),
+  };
+}
+
+/**
+ * For the agent: records a finished Graph job in `STATE/last-graph.json` (atomically, 0600: the
+ * screen lines name a person). Never rejects; a failed write is logged at debug (it is only for
+ * `status`). Job results hold no token.
+ */
+export async function recordGraphRun(stateDirectory: string, run: JobRun, logger?: Logger): Promise<void> {
+  const file = path.join(stateDirectory, LAST_GRAPH_FILE);
+  const summary = summarizeGraphRun(run);
+  const previous = await readLastGraph(stateDirectory);
+  const content: LastGraphFile = { last: summary, jobs: { ...(previous?.jobs ?? {}), [run.job]: summary } };
+  try {
+    await writeJsonAtomic(file, content);
+  } catch (err) {
+    logger?.debug({ event: 'status.last_graph_failed', file, error: (err as Error).message }, `could not write ${file}`);
+  }
+}
+
+export async function readLastGraph(stateDirectory: string): Promise<LastGraphFile | null> {
+  try {
+    const parsed = JSON.parse(await readFile(path.join(stateDirectory, LAST_GRAPH_FILE), 'utf8')) as LastGraphFile;
+    return typeof parsed === 'object' && parsed !== null && typeof parsed.last === 'object' ? parsed : null;
+  } catch {
+    return null;
+  }
+}
+
+// ---- what the cache knows -----------------------------------------------------------------------
+
+export interface TokenTimes {
+  /** ISO 8601, or null when the cache does not say. */
+  issuedAt: string | null;
+  expiresAt: string | null;
+  /** True when `issuedAt` is inferred (a refresh token is saved with the access token of the same reply). */
+  issuedAtInferred?: boolean;
+  expired?: boolean;
+}
+
+export interface AccountSummary {
+  username: string;
+  name: string | null;
+  tenantId: string | null;
+  homeAccountId: string;
+  /** Where it signs in (the authority host). */
+  environment: string | null;
+  accessTokens: Array<TokenTimes & { scopes: string }>;
+  /** Null when the cache holds none (the next token request needs a new sign-in). */
+  refreshToken: TokenTimes | null;
+}
+
+type Entity = Record<string, unknown>;
+
+/**
+ * The accounts of a decrypted msal cache and the dates of their tokens. Reads only the named
+ * date and name fields of each entry, never `secret`, so nothing secret can reach the output.
+ */
+export function summarizeAccounts(cacheJson: string, now = Date.now()): AccountSummary[] {
+  const cache = JSON.parse(cacheJson) as Record<string, Record<string, Entity> | undefined>;
+  const entries = (section: string): Entity[] => Object.values(cache[section] ?? {}).filter((e): e is Entity => typeof e === 'object' && e !== null);
+  const str = (e: Entity, field: string): string | null => (typeof e[field] === 'string' && e[field] !== '' ? e[field] : null);
+  const seconds = (e: Entity, field: string): number | null => {
+    const v = e[field];
+    const n = typeof v === 'string' || typeof v === 'number' ? Number(v) : NaN;
+    return Number.isFinite(n) && n > 0 ? n * 1000 : null;
+  };
+  const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+  return entries('Account').map((account) => {
+    const home = str(account, 'home_account_id') ?? '';
+    const env = str(account, 'environment');
+    const mine = (e: Entity): boolean => e.home_account_id === home && (env === null || e.environment === env);
+    const accessTokens = entries('AccessToken').filter(mine).map((at) => {
+      const expires = seconds(at, 'expires_on');
+      return {
+        scopes: str(at, 'target') ?? '',
+        issuedAt: iso(seconds(at, 'cached_at')),
+        expiresAt: iso(expires),
+        ...(expires !== null ? { expired: expires <= now } : {}),
+      };
+    }).sort((a, b) => (b.issuedAt ?? '').localeCompare(a.issuedAt ?? ''));
+    const rt = entries('RefreshToken').find(mine);
+    let refreshToken: TokenTimes | null = null;
+    if (rt) {
+      const issued = seconds(rt, 'cached_at') ?? seconds(rt, 'last_modification_time');
+      const expires = seconds(rt, 'expires_on') ?? seconds(rt, 'refresh_on');
+      const newestAccessToken = accessTokens[0]?.issuedAt ?? null;
+      refreshToken = {
+        issuedAt: iso(issued) ?? newestAccessToken,
+        expiresAt: iso(expires),
+        ...(issued === null && newestAccessToken !== null ? { issuedAtInferred: true } : {}),
+        ...(expires !== null ? { expired: expires <= now } : {}),
+      };
+    }
+    return {
+      username: str(account, 'username') ?? '',
+      name: str(account, 'name'),
+      tenantId: str(account, 'realm'),
+      homeAccountId: home,
+      environment: env,
+      accessTokens,
+      refreshToken,
+    };
+  });
+}
+
+// ---- the report -----------------------------------------------------------------------------------
+
+export interface StatusReport {
+  config: string | null;
+  key: { source: ResolvedKey['source']; where: string } | { source: null; problem: string };
+  cache: Omit<CacheStatus, 'modifiedAt' | 'mode'> & { modifiedAt: string | null; mode: string | null };
+  /** Null when the cache could not be read (see cache.readable). */
+  accounts: AccountSummary[] | null;
+  agent: AgentProcess | null;
+  lastGraph: LastGraphFile | null;
+}
+
+export async function buildStatusReport(ctx: Pick<CommandContext, 'config' | 'env'>, now = Date.now()): Promise<StatusReport> {
+  const { config, env } = ctx;
+  let key: ResolvedKey | undefined;
+  let keyProblem: string | undefined;
+  try {
+    key = await resolveKey({ config, env });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    keyProblem = err.problems.join('; ');
+  }
+
+  let cache: CacheStatus;
+  let accounts: AccountSummary[] | null = null;
+  const silent = silentLogger();
+  if (key) {
+    const plugin = new EncryptedFileCache({ path: config.cache.path, key: key.key, clientId: config.auth.clientId, logger: silent });
+    cache = await plugin.status();
+    if (cache.readable) {
+      try {
+        accounts = summarizeAccounts(decodeCache(await readFile(config.cache.path), key.key, config.auth.clientId, config.cache.path), now);
+      } catch {
+        accounts = null; // replaced between the two reads; the file state above says enough
+      }
+    } else if (!cache.exists) {
+      accounts = [];
+    }
+  } else {
+    // Without the key the file can still be described, not opened.
+    const plugin = new EncryptedFileCache({ path: config.cache.path, key: Buffer.alloc(32), clientId: config.auth.clientId, logger: silent });
+    const described = await plugin.status();
+    cache = { ...described, readable: false };
+    if (described.exists && described.unreadableReason !== 'io-error') {
+      cache.unreadableReason = undefined;
+      cache.unreadableMessage = 'not checked: no key';
+    }
+    if (!described.exists) accounts = [];
+  }
+  key?.key.fill(0);
+
+  return {
+    config: config.configFile ?? null,
+    key: key ? { source: key.source, where: key.where } : { source: null, problem: keyProblem ?? 'unknown' },
+    cache: {
+      ...cache,
+      modifiedAt: cache.modifiedAt ? cache.modifiedAt.toISOString() : null,
+      mode: cache.mode === null ? null : cache.mode.toString(8).padStart(4, '0'),
+    },
+    accounts,
+    agent: await readAgentProcess(config.stateDirectory, now),
+    lastGraph: await readLastGraph(config.stateDirectory),
+  };
+}
+
+export function formatStatusReport(r: StatusReport, now = Date.now()): string {
+  const lines: string[] = [];
+  const when = (iso: string | null): string => (iso === null ? 'unknown' : `${iso} (${relative(Date.parse(iso), now)})`);
+
+  if (r.accounts === null) {
+    lines.push('Account:      unknown (the token cache cannot be read, see below)');
+  } else if (r.accounts.length === 0) {
+    lines.push('Account:      none signed in');
+  }
+  for (const [i, a] of (r.accounts ?? []).entries()) {
+    lines.push(`${i === 0 ? 'Account:     ' : '             '} ${a.username}${a.name ? ` (${a.name})` : ''}${a.tenantId ? `, tenant ${a.tenantId}` : ''}${i === 0 && (r.accounts?.length ?? 0) > 1 ? '  <- used by the agent' : ''}`);
+    for (const at of a.accessTokens) {
+      lines.push(`  access token:  issued ${when(at.issuedAt)}, expires ${when(at.expiresAt)}${at.scopes ? ` [${at.scopes}]` : ''}`);
+    }
+    if (a.accessTokens.length === 0) lines.push('  access token:  none cached (the next Graph call gets one with the refresh token)');
+    if (a.refreshToken) {
+      const issued = a.refreshToken.issuedAt === null ? 'unknown'
+        : `${a.refreshToken.issuedAt} (${relative(Date.parse(a.refreshToken.issuedAt), now)}${a.refreshToken.issuedAtInferred ? ', with the access token' : ''})`;
+      const expires = a.refreshToken.expiresAt === null
+        ? 'unknown (the server did not say; Entra\'s refresh tokens last 90 days from their last use)'
+        : when(a.refreshToken.expiresAt);
+      lines.push(`  refresh token: issued ${issued}, expires ${expires}`);
+    } else {
+      lines.push('  refresh token: none (a new sign-in is needed)');
+    }
+  }
+
+  lines.push(r.key.source === null ? `Key:          none usable: ${r.key.problem}` : `Key:          ${describeKeySource(r.key)}`);
+
+  const c = r.cache;
+  if (!c.exists) {
+    lines.push(`Cache file:   ${c.path} (does not exist yet)`);
+  } else {
+    const state = c.readable ? 'readable' : `NOT readable: ${c.unreadableMessage ?? c.unreadableReason ?? 'unknown'}`;
+    lines.push(`Cache file:   ${c.path}, ${c.bytes} bytes, mode ${c.mode ?? '?'}, modified ${when(c.modifiedAt)}, ${state}`);
+  }
+  if (c.lock !== 'none') lines.push(`  lock:        ${c.path}.lock ${c.lock === 'held' ? 'held by a running process' : 'left by a process that stopped (broken at the next write)'}`);
+  for (const aside of c.movedAside) lines.push(`  moved aside: ${aside}`);
+
+  const a = r.agent;
+  if (!a) {
+    lines.push('Agent:        no status file (not started yet, or an older version)');
+  } else {
+    const age = a.ageSec !== undefined ? `, updated ${a.ageSec} s ago` : '';
+    lines.push(`Agent:        ${a.running ? `running (pid ${a.pid})` : 'not running'}, last state ${a.state ?? 'unknown'}${a.detail ? `: ${a.detail}` : ''}${age}`);
+  }
+
+  const g = r.lastGraph;
+  if (!g) {
+    lines.push('Last Graph:   none recorded');
+  } else {
+    const jobs = Object.values(g.jobs).sort((x, y) => x.job.localeCompare(y.job));
+    for (const [i, j] of jobs.entries()) {
+      const what = j.ok ? `ok${j.status !== undefined ? ` ${j.status}` : ''}${j.line ? `: ${j.line}` : ''}` : `failed (${j.kind ?? 'error'}${j.status !== undefined ? ` ${j.status}` : ''}): ${j.message ?? ''}`;
+      lines.push(`${i === 0 ? 'Last Graph:  ' : '             '} ${j.job} ${j.path} at ${when(j.at)}: ${what}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** "in 59 min", "3 h ago". */
+function relative(at: number, now: number): string {
+  if (Number.isNaN(at)) return '?';
+  const diff = at - now;
+  const abs = Math.abs(diff);
+  if (abs < 1000) return 'just now';
+  const amount = abs < 90_000 ? `${Math.round(abs / 1000)} s`
+    : abs < 90 * 60_000 ? `${Math.round(abs / 60_000)} min`
+    : abs < 48 * 3600_000 ? `${Math.round(abs / 3600_000)} h`
+    : `${Math.round(abs / 86_400_000)} days`;
+  return diff >= 0 ? `in ${amount}` : `${amount} ago`;
+}
+
+export async function statusCommand(options: CommandIo & { json?: boolean }): Promise<number> {
+  const ctx = commandContext(options);
+  const now = Date.now();
+  const report = await buildStatusReport(ctx, now);
+  ctx.out(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatusReport(report, now));
+  return 0;
+}
