@@ -59,6 +59,8 @@ export class Agent {
   private readonly timers: Timers;
   private readonly random: () => number;
   private countdown: unknown;
+  private countdownTicks = 0;
+  private checkingCache = false;
   private retryTimer: unknown;
   private confirmTimer: unknown;
   private sleepTimer: unknown;
@@ -256,7 +258,26 @@ export class Agent {
 
   private startCountdown(): void {
     if (this.countdown !== undefined) return;
-    this.countdown = this.timers.setInterval(() => void this.redraw(), 1000);
+    this.countdownTicks = 0;
+    this.countdown = this.timers.setInterval(() => {
+      void this.redraw();
+      // Every 10 s: did `graph-device-agent login` (over SSH) sign in meanwhile? One stat of the
+      // cache file when nothing changed.
+      if (++this.countdownTicks % 10 === 0) this.checkSignedInElsewhere();
+    }, 1000);
+  }
+
+  private checkSignedInElsewhere(): void {
+    if (this.checkingCache) return;
+    this.checkingCache = true;
+    this.options.identity.trySilent().then(
+      (outcome) => {
+        if (outcome.kind === 'ok' && outcome.online) this.dispatch({ type: 'signed-in-elsewhere', account: outcome.account });
+      },
+      () => undefined,
+    ).finally(() => {
+      this.checkingCache = false;
+    });
   }
 
   private stopCountdown(): void {

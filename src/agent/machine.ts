@@ -85,6 +85,8 @@ export type Event =
   | { type: 'code-issued'; attempt: number; code: DeviceCode }
   | { type: 'code-offline'; attempt: number; offline: boolean }
   | { type: 'sign-in-succeeded'; attempt: number; account: Account }
+  /** Someone signed in with `graph-device-agent login` (another process) while a code was shown. */
+  | { type: 'signed-in-elsewhere'; account: Account }
   | { type: 'sign-in-failed'; attempt: number; failure: SignInFailure }
   | { type: 'pressed' }
   | { type: 'held' }
@@ -161,6 +163,14 @@ export function transition(state: State, event: Event, options: MachineOptions):
         if (attempt !== undefined && attempt !== event.attempt) t.effects.unshift({ type: 'cancel-device-code', attempt });
         return t;
       }
+
+    case 'signed-in-elsewhere': {
+      if (state.name !== 'requesting-code' && state.name !== 'showing-code' && state.name !== 'needs-press') return stay(state);
+      const attempt = currentAttempt(state);
+      const t = signedIn(event.account, true, attempt ?? (state.name === 'needs-press' ? state.attempt : 0));
+      if (attempt !== undefined) t.effects.unshift({ type: 'cancel-device-code', attempt });
+      return t;
+    }
 
     case 'sign-in-failed': {
       if (currentAttempt(state) !== event.attempt || (state.name !== 'requesting-code' && state.name !== 'showing-code')) return stay(state);
