@@ -65,6 +65,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'run': {
+        // Until the signal button is listening, SIGUSR1 would open Node's debugger: ignore it.
+        process.on('SIGUSR1', () => undefined);
         const config = loadConfigFile(findConfigFile(values.config));
         const { runDaemon } = await import('./run.js');
         return await runDaemon(config);

@@ -1,6 +1,11 @@
+import path from 'node:path';
 import type { ResolvedConfig } from './config/index.js';
 import { createLogger, type Logger } from './log.js';
+import { journaldDestination } from './log-journald.js';
 import { createApp, type AppOverrides } from './app/app.js';
+import type { State } from './agent/machine.js';
+import { createServiceNotifier } from './service/notify.js';
+import { StatusFile, STATUS_FILE_NAME } from './service/status-file.js';
 
 /** How long shutdown may take before the process exits anyway (systemd waits 90 s; people don't). */
 const STOP_DEADLINE_MS = 2_000;
@@ -17,7 +22,10 @@ export interface RunOptions {
  * Returns the exit code.
  */
 export async function runDaemon(config: ResolvedConfig, options: RunOptions = {}): Promise<number> {
-  const logger = options.logger ?? createLogger({ level: config.log.level });
+  // With stdout going to the journal, each line gets a syslog priority prefix, so
+  // `journalctl -p warning` works; elsewhere plain JSON lines.
+  const destination = journaldDestination();
+  const logger = options.logger ?? createLogger({ level: config.log.level, ...(destination ? { destination } : {}) });
   // A bug must not take the device down silently: log it. An exception leaves the process in an
   // unknown state, so exit non-zero and let systemd restart us; a stray rejection is logged only.
   const onRejection = (reason: unknown): void => {
@@ -30,7 +38,17 @@ export async function runDaemon(config: ResolvedConfig, options: RunOptions = {}
   process.on('unhandledRejection', onRejection);
   process.on('uncaughtException', onException);
 
-  const app = await createApp(config, logger, options.overrides);
+  // systemd: READY after local start-up, STATUS= for each state, a watchdog from the event loop,
+  // STOPPING on the way out (all no-ops outside systemd). status.json serves `status` and Docker.
+  const notifier = createServiceNotifier({ logger });
+  const statusFile = new StatusFile({ path: path.join(config.stateDirectory, STATUS_FILE_NAME), logger });
+  await statusFile.start();
+  const onStateChange = (state: State, description: string): void => {
+    void notifier.status(description);
+    void statusFile.update({ state: state.name, healthy: isHealthy(state), detail: description });
+    options.overrides?.onStateChange?.(state, description);
+  };
+  const app = await createApp(config, logger, { ...options.overrides, onStateChange });
   logger.info({ event: 'agent.starting', config: config.configFile, display: app.display.name, pid: process.pid }, 'graph-device-agent starting');
   // Signals do not keep Node's event loop alive; in a state with no timers (waiting for a press)
   // the process would otherwise just end.
@@ -41,14 +59,19 @@ export async function runDaemon(config: ResolvedConfig, options: RunOptions = {}
   });
   try {
     await app.start();
+    await notifier.ready('Started');
     const signal = await stopSignal;
     logger.info({ event: 'agent.stopping', signal }, `stopping on ${signal}`);
+    await notifier.stopping('Stopping');
     const deadline = setTimeout(() => {
       logger.warn({ event: 'agent.stop_timeout', after_ms: STOP_DEADLINE_MS }, 'shutdown took too long: exiting anyway');
       process.exit(0);
     }, STOP_DEADLINE_MS);
     deadline.unref();
     await app.stop();
+    await statusFile.update({ state: 'stopped', healthy: true, detail: 'Stopped' });
+    await statusFile.stop();
+    await notifier.close();
     clearTimeout(deadline);
     logger.info({ event: 'agent.stopped' }, 'stopped');
     return 0;
@@ -57,4 +80,10 @@ export async function runDaemon(config: ResolvedConfig, options: RunOptions = {}
     process.off('unhandledRejection', onRejection);
     process.off('uncaughtException', onException);
   }
+}
+
+/** Unhealthy only when a person must fix something the agent cannot (Docker's HEALTHCHECK reads it). */
+function isHealthy(state: State): boolean {
+  if (state.name !== 'needs-press') return true;
+  return state.problem.title !== 'App not set up' && state.problem.title !== 'Blocked by policy';
 }

@@ -1,0 +1,118 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from '../log.js';
+import type { WatchdogTimers } from './watchdog.js';
+
+/**
+ * `status.json` in the state directory: the agent's state for anything outside the process that
+ * cannot use sd_notify, first of all Docker's HEALTHCHECK (healthcheck.ts reads it).
+ *
+ *     {"state":"signed-in","healthy":true,"detail":"Ada Lovelace","updatedAt":"…","pid":1}
+ *
+ * The file is rewritten on every update and by a heartbeat timer on the main event loop; a stale
+ * `updatedAt` therefore means a stalled loop or a dead process, like a missed systemd watchdog.
+ * No fsync: after a power cut a stale or missing status is the truth anyway, and the SD card is
+ * spared a flush every heartbeat.
+ */
+
+export const STATUS_FILE_NAME = 'status.json';
+export const DEFAULT_HEARTBEAT_MS = 30_000;
+
+export interface AgentStatus {
+  /** The agent's state name (`starting`, `showing-code`, `signed-in`, …). */
+  state: string;
+  /** False when the agent cannot do its job without someone fixing something. */
+  healthy: boolean;
+  /** One short line for a person; never a token or a device code. */
+  detail?: string;
+}
+
+export interface StatusFileContent extends AgentStatus {
+  updatedAt: string;
+  pid: number;
+}
+
+export interface StatusFileOptions {
+  path: string;
+  logger: Logger;
+  heartbeatMs?: number;
+  /** Epoch milliseconds; Date.now by default. */
+  now?: () => number;
+  timers?: WatchdogTimers;
+}
+
+const realTimers: WatchdogTimers = {
+  setInterval: (callback, ms) => setInterval(callback, ms).unref(),
+  clearInterval: (handle) => clearInterval(handle as ReturnType<typeof setInterval>),
+};
+
+export class StatusFile {
+  readonly path: string;
+  private readonly logger: Logger;
+  private readonly heartbeatMs: number;
+  private readonly now: () => number;
+  private readonly timers: WatchdogTimers;
+  private current: AgentStatus = { state: 'starting', healthy: true };
+  private heartbeat: unknown;
+  private writing: Promise<void> = Promise.resolve();
+  private failing = false;
+
+  constructor(options: StatusFileOptions) {
+    this.path = options.path;
+    this.logger = options.logger;
+    this.heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+    this.now = options.now ?? Date.now;
+    this.timers = options.timers ?? realTimers;
+  }
+
+  /** Writes the first status and starts the heartbeat. */
+  start(): Promise<void> {
+    if (this.heartbeat === undefined) {
+      this.heartbeat = this.timers.setInterval(() => void this.write(), this.heartbeatMs);
+    }
+    return this.write();
+  }
+
+  /** Records a new state and writes it at once. Never rejects: a failed write is logged. */
+  update(status: AgentStatus): Promise<void> {
+    this.current = { ...status };
+    return this.write();
+  }
+
+  /** Stops the heartbeat and leaves a last, unhealthy "stopped" status behind. */
+  async stop(): Promise<void> {
+    if (this.heartbeat !== undefined) {
+      this.timers.clearInterval(this.heartbeat);
+      this.heartbeat = undefined;
+    }
+    this.current = { state: 'stopped', healthy: false };
+    await this.write();
+  }
+
+  private write(): Promise<void> {
+    // Serialized, so an older snapshot never lands after a newer one.
+    this.writing = this.writing.then(() => this.writeNow());
+    return this.writing;
+  }
+
+  private async writeNow(): Promise<void> {
+    const content: StatusFileContent = { ...this.current, updatedAt: new Date(this.now()).toISOString(), pid: process.pid };
+    const temp = `${this.path}.tmp-${process.pid}`;
+    try {
+      await mkdir(path.dirname(this.path), { recursive: true, mode: 0o700 });
+      // 0644: the healthcheck may run as another user than the agent (docker exec as root is
+      // fine either way); the content is not secret.
+      await writeFile(temp, `${JSON.stringify(content)}\n`, { mode: 0o644 });
+      await rename(temp, this.path);
+      if (this.failing) {
+        this.failing = false;
+        this.logger.info({ event: 'service.status_file_recovered', path: this.path }, 'status file written again');
+      }
+    } catch (err) {
+      if (!this.failing) {
+        this.failing = true;
+        this.logger.warn({ event: 'service.status_file_failed', path: this.path, error: (err as Error).message }, `cannot write the status file ${this.path}`);
+      }
+    }
+  }
+}
