@@ -73,11 +73,32 @@ export function formatCountdown(ms: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
 
-/** The share of the code's lifetime still left, 0..1. */
-function remainingFraction(screen: DeviceCodeScreen, now: number): number {
-  const lifetime = screen.expiresAt - screen.issuedAt;
-  if (lifetime <= 0) return 0;
-  return Math.min(1, Math.max(0, (screen.expiresAt - now) / lifetime));
+/** Seconds left as the countdown shows them: rounded up, so 0 means expired. */
+function secondsLeft(screen: DeviceCodeScreen, now: number): number {
+  return Math.max(0, Math.ceil((screen.expiresAt - now) / 1000));
+}
+
+/**
+ * The time left, padded on the left to the width of the longest value this code will show (its
+ * whole lifetime, "15:00"): tabular, so the colon and the bar beside the digits never move, and
+ * "10:00" → " 9:59" rewrites digits only, not the whole line.
+ */
+function countdownText(screen: DeviceCodeScreen, now: number): string {
+  const longest = formatCountdown(Math.max(0, screen.expiresAt - screen.issuedAt));
+  return formatCountdown(screen.expiresAt - now).padStart(longest.length, ' ');
+}
+
+/**
+ * The share of the code's lifetime left, for the bar, in 10-second steps taken on the ticks where
+ * only the last digit changes ("…5" → "…4"). The ticks where the tens or the minutes roll over
+ * ("5:00" → "4:59") already rewrite three or four digits; the bar never moves on those too, so no
+ * tick of the countdown costs more than a few dozen bytes on the I2C bus (hardware/display.md).
+ */
+function barFraction(screen: DeviceCodeScreen, now: number): number {
+  const lifetimeSec = (screen.expiresAt - screen.issuedAt) / 1000;
+  if (lifetimeSec <= 0) return 0;
+  const stepped = 10 * Math.floor((secondsLeft(screen, now) + 5) / 10);
+  return Math.min(1, stepped / lifetimeSec);
 }
 
 /** The largest of `fonts` the code fits in, if any. */
@@ -106,11 +127,18 @@ function drawDeviceCode(frame: Frame, screen: DeviceCodeScreen, now: number): vo
 
 /** Time left and a bar that empties, on one line at (x, y) across `width`. */
 function drawCountdown(frame: Frame, screen: DeviceCodeScreen, now: number, x: number, y: number, width: number): void {
-  const left = formatCountdown(screen.expiresAt - now);
-  const textEnd = drawText(frame, left, x, y, SMALL);
+  const textEnd = drawText(frame, countdownText(screen, now), x, y, SMALL);
   const barX = textEnd + 4;
   const barWidth = x + width - barX;
-  if (barWidth >= 12) drawBar(frame, barX, y, barWidth, SMALL.capHeight, remainingFraction(screen, now));
+  if (barWidth >= MIN_BAR_WIDTH) drawBar(frame, barX, y, barWidth, SMALL.capHeight, barFraction(screen, now));
+}
+
+/** Narrower than this, a bar says nothing the digits do not. */
+const MIN_BAR_WIDTH = 12;
+
+/** Width of the time left and a bar after it, at the least. */
+function countdownWidth(screen: DeviceCodeScreen): number {
+  return measureText(countdownText(screen, screen.issuedAt), SMALL) + 4 + MIN_BAR_WIDTH;
 }
 
 /** An outlined bar filled from the left to `fraction`. */
@@ -201,41 +229,83 @@ function drawDeviceCodeTextOnly(frame: Frame, screen: DeviceCodeScreen, now: num
  * anywhere (showing more of it beats a tidy break), else shortened with "…".
  */
 function wrapUrl(url: string, width: number, maxLines: number): string[] {
-  const tidy = wrapText(url, width, SMALL, { breakAfter: URL_BREAKS });
-  if (tidy.length <= maxLines) return tidy;
-  return wrapText(url, width, SMALL, { breakAfter: '', maxLines });
+  return wrapUrlWhole(url, width, maxLines) ?? wrapText(url, width, SMALL, { breakAfter: '', maxLines });
 }
 
-/** 128×32: the code (large) with the time left beside it, the URL on two lines below. */
+/** The whole URL in at most `maxLines` lines (tidy breaks first), or undefined if it needs more. */
+function wrapUrlWhole(url: string, width: number, maxLines: number): string[] | undefined {
+  for (const breakAfter of [URL_BREAKS, '']) {
+    const lines = wrapText(url, width, SMALL, { breakAfter });
+    if (lines.length <= maxLines) return lines;
+  }
+  return undefined;
+}
+
+/**
+ * 128×32. A person needs the whole code and the whole URL; a large code is the nicer of two
+ * layouts, not worth a URL cut short.
+ */
 function drawDeviceCodeCompact(frame: Frame, screen: DeviceCodeScreen, now: number): void {
+  if (!drawCompactLargeCode(frame, screen, now)) drawCompactSmallCode(frame, screen, now);
+}
+
+/** Rows of the compact layout's bar under the time left: an outline around a one-row fill. */
+const COMPACT_BAR_HEIGHT = 5;
+
+/**
+ * 128×32, the usual case: the code large at the top left, the time left beside it (digits in
+ * page 0, the bar under them in page 1, so a tick rewrites a few bytes of one page), the URL on
+ * the two lines below. Returns false, drawing nothing, when the code is too long for a large font
+ * or the URL would not fit whole in the lines left.
+ */
+function drawCompactLargeCode(frame: Frame, screen: DeviceCodeScreen, now: number): boolean {
   const width = frame.width;
-  const side = screen.offline ? 'Offline' : formatCountdown(screen.expiresAt - now);
+  const side = screen.offline ? 'Offline' : countdownText(screen, now);
   const sideWidth = measureText(side, SMALL);
-  // The code gets the whole width first; the time left only goes beside it if both fit.
-  let font = codeFont(screen.userCode, width - sideWidth - 4);
-  let showSide = measureText(screen.userCode, font) + 4 + sideWidth <= width;
-  if (!showSide || font === SMALL) {
-    const wide = codeFont(screen.userCode, width);
-    if (wide !== font) {
-      font = wide;
-      showSide = measureText(screen.userCode, font) + 4 + sideWidth <= width;
+  // The time left goes beside the code when both fit; otherwise the code gets the whole width.
+  const besideSide = largestFitting(screen.userCode, width - sideWidth - 4, [LARGE, LARGE_CONDENSED]);
+  const font = besideSide ?? largestFitting(screen.userCode, width, [LARGE, LARGE_CONDENSED]);
+  if (!font) return false;
+  const url = wrapUrlWhole(screen.verificationUri, width, Math.floor((frame.height - font.height) / SMALL.height));
+  if (!url) return false;
+
+  drawText(frame, screen.userCode, 0, 0, font);
+  if (besideSide) {
+    const sideX = width - sideWidth;
+    if (screen.offline) {
+      drawText(frame, side, sideX, Math.floor((font.capHeight - SMALL.capHeight) / 2), SMALL);
+    } else {
+      drawText(frame, side, sideX, 0, SMALL);
+      const barY = font.capHeight - COMPACT_BAR_HEIGHT;
+      drawBar(frame, sideX, barY, sideWidth, COMPACT_BAR_HEIGHT, barFraction(screen, now));
     }
   }
-  const code = codeLines(screen.userCode, width, font);
-  code.forEach((line, i) => drawText(frame, line, 0, i * font.height, font));
-  const codeBottom = code.length * font.height;
-  if (showSide) {
-    const sideY = Math.max(0, Math.floor((font.capHeight - SMALL.capHeight) / 2));
-    drawText(frame, side, width - sideWidth, sideY, SMALL);
-    if (!screen.offline) {
-      // A one-pixel line under the time that shrinks as the code ages.
-      const barWidth = Math.round(sideWidth * remainingFraction(screen, now));
-      frame.fillRect(width - sideWidth, sideY + SMALL.capHeight + 2, barWidth, 1);
-    }
-  }
-  const urlLines = Math.max(1, Math.floor((frame.height - codeBottom) / SMALL.height));
-  const url = wrapUrl(screen.verificationUri, width, urlLines);
   const urlY = frame.height - url.length * SMALL.height;
+  url.forEach((line, i) => drawText(frame, line, 0, urlY + i * SMALL.height, SMALL));
+  return true;
+}
+
+/**
+ * 128×32 when a large code would leave too little room for the URL (a long verification URL, a
+ * code longer than the panel): all in the small font, the code first, the time left after its
+ * last line when there is room, the URL below.
+ */
+function drawCompactSmallCode(frame: Frame, screen: DeviceCodeScreen, now: number): void {
+  const width = frame.width;
+  const code = codeLines(screen.userCode, width, SMALL);
+  code.forEach((line, i) => drawText(frame, line, 0, i * SMALL.height, SMALL));
+  const lastY = (code.length - 1) * SMALL.height;
+  // Two blank cells after the code, so the time left never reads as part of it.
+  const sideX = measureText(code[code.length - 1] ?? '', SMALL) + 2 * SMALL.advance;
+  if (screen.offline) {
+    const offlineWidth = measureText('Offline', SMALL);
+    if (sideX + offlineWidth <= width) drawText(frame, 'Offline', width - offlineWidth, lastY, SMALL);
+  } else if (sideX + countdownWidth(screen) <= width) {
+    drawCountdown(frame, screen, now, sideX, lastY, width - sideX);
+  }
+  const urlTop = code.length * SMALL.height;
+  const url = wrapUrl(screen.verificationUri, width, Math.max(1, Math.floor((frame.height - urlTop) / SMALL.height)));
+  const urlY = Math.min(urlTop, frame.height - url.length * SMALL.height);
   url.forEach((line, i) => drawText(frame, line, 0, urlY + i * SMALL.height, SMALL));
 }
 
@@ -358,6 +428,114 @@ function drawStarting(frame: Frame, screen: Extract<Screen, { kind: 'starting' }
   for (const line of detail) {
     drawCentered(frame, line, y, SMALL);
     y += SMALL.height;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// hw-test's pattern
+
+/** What the pattern names: the settings the configuration asks the panel to be driven with. */
+export interface TestPatternLabel {
+  /** `ssd1306` or `sh1106`. */
+  controller: string;
+  /** The I2C address, 0x3C on most modules. */
+  address: number;
+}
+
+/** The corner names the pattern writes, clockwise from the top left. 128×32 has no room for "BOTTOM-". */
+export function testPatternCorners(size: FrameSize): [string, string, string, string] {
+  return isCompact(size)
+    ? ['TOP-LEFT', 'TOP-RIGHT', 'BOT-RIGHT', 'BOT-LEFT']
+    : ['TOP-LEFT', 'TOP-RIGHT', 'BOTTOM-RIGHT', 'BOTTOM-LEFT'];
+}
+
+/** The text in the middle of the pattern, line by line: "hw-test SSD1306" and "0x3C 128x64". */
+export function testPatternText(size: FrameSize, label: TestPatternLabel): string[] {
+  const chip = label.controller.toUpperCase();
+  const address = `0x${label.address.toString(16).toUpperCase().padStart(2, '0')}`;
+  const panel = `${size.width}x${size.height}`;
+  return isCompact(size) ? [`${chip} ${address} ${panel}`] : [`hw-test ${chip}`, `${address} ${panel}`];
+}
+
+/** How many lines of text fit in the middle of the pattern: 3 at 128×64, 1 at 128×32. */
+export function testPatternLines(size: FrameSize): number {
+  return isCompact(size) ? 1 : 3;
+}
+
+/**
+ * What `graph-device-agent hw-test` draws: a picture on which a wrong setting is obvious.
+ *
+ * - A 1-pixel frame on all four edges. An SH1106 (132 columns, the panel shows 2..129) driven as an
+ *   SSD1306, or the other way round, loses one side of it or moves it 2 pixels in, with garbage
+ *   beyond; the wrong height halves or interleaves it.
+ * - Ruler ticks every 8 pixels along the top and bottom edges (longer every 32 at 128×64): a
+ *   shift or a stretch shows against them.
+ * - An arrow into each corner, labelled with that corner's name: a panel upside down or mirrored
+ *   reads wrong at once.
+ * - In the middle, `lines` (up to {@link testPatternLines}; each shortened with "…" to fit): the
+ *   controller, address and size the configuration names by default, later what hw-test asks
+ *   for and what it saw, so the frame stays up for the person to check all along.
+ */
+export function renderTestPattern(size: FrameSize, label: TestPatternLabel, lines: readonly string[] = testPatternText(size, label)): Frame {
+  const frame = new Frame(size.width, size.height);
+  const { width, height } = frame;
+  const compact = isCompact(frame);
+  frame.strokeRect(0, 0, width, height);
+  for (let x = 8; x < width - 1; x += 8) {
+    const tick = !compact && x % 32 === 0 ? 3 : 2;
+    frame.fillRect(x, 1, 1, tick);
+    frame.fillRect(x, height - 1 - tick, 1, tick);
+  }
+
+  const arrow = compact ? 5 : 7;
+  drawCornerArrow(frame, 2, 2, 1, 1, arrow);
+  drawCornerArrow(frame, width - 3, 2, -1, 1, arrow);
+  drawCornerArrow(frame, width - 3, height - 3, -1, -1, arrow);
+  drawCornerArrow(frame, 2, height - 3, 1, -1, arrow);
+
+  const [topLeft, topRight, bottomRight, bottomLeft] = testPatternCorners(frame);
+  // Labels start just past the arrows; the right-hand ones end just before theirs.
+  const left = arrow + 4;
+  const rightEnd = (text: string): number => width - arrow - 4 - measureText(text, SMALL);
+  // Clear of the ruler ticks (3 rows long every 32 px at 128×64).
+  const top = compact ? 4 : 5;
+  drawText(frame, topLeft, left, top, SMALL);
+  drawText(frame, topRight, rightEnd(topRight), top, SMALL);
+  const bottom = height - 4 - SMALL.height;
+  drawText(frame, bottomLeft, left, bottom, SMALL);
+  let middleTop: number;
+  let middleBottom: number;
+  if (compact) {
+    drawText(frame, bottomRight, rightEnd(bottomRight), bottom, SMALL);
+    middleTop = top + SMALL.height;
+    middleBottom = bottom;
+  } else {
+    // "BOTTOM-LEFT" and "BOTTOM-RIGHT" do not fit side by side: the right one sits above its arrow.
+    const bottomRightY = bottom - arrow - 1;
+    drawText(frame, bottomRight, width - 3 - measureText(bottomRight, SMALL), bottomRightY, SMALL);
+    middleTop = top + SMALL.height;
+    middleBottom = bottomRightY;
+  }
+  // The text block centred between the labels, clear of the frame's sides.
+  const shown = lines.slice(0, testPatternLines(frame));
+  const pitch = SMALL.height + 1;
+  const blockHeight = shown.length * pitch - 1;
+  let y = middleTop + Math.max(0, Math.floor((middleBottom - middleTop - blockHeight) / 2));
+  for (const line of shown) {
+    const fitted = ellipsize(line, width - 6, SMALL);
+    drawText(frame, fitted, Math.floor((width - measureText(fitted, SMALL)) / 2), y, SMALL);
+    y += pitch;
+  }
+  return frame;
+}
+
+/** An arrow whose tip is at (x, y), pointing into the corner it came from: (dx, dy) leads away from it. */
+function drawCornerArrow(frame: Frame, x: number, y: number, dx: number, dy: number, length: number): void {
+  for (let i = 0; i < length; i++) frame.set(x + i * dx, y + i * dy);
+  const head = Math.ceil(length / 2);
+  for (let i = 1; i < head; i++) {
+    frame.set(x + i * dx, y);
+    frame.set(x, y + i * dy);
   }
 }
 

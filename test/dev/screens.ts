@@ -1,7 +1,7 @@
 /**
  * Regenerates the screen pictures in hardware/screens/ (the README and the hardware guide show
- * them): every screen kind at 128×64 and 128×32, drawn by the real renderer and scaled up to look
- * like the panel.
+ * them): every screen kind at 128×64 and 128×32, and hw-test's pattern, drawn by the real renderer
+ * and scaled up to look like the panel.
  *
  *   npx tsx test/dev/screens.ts [output folder]
  */
@@ -9,6 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OLED_STYLE, frameToPng, renderScreen, writeFileAtomic } from '../../src/display/index.js';
+import { renderTestPattern } from '../../src/display/screens.js';
 import type { Screen } from '../../src/display/index.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -62,4 +63,12 @@ for (const [name, screen] of Object.entries(screens)) {
     await writeFileAtomic(file, frameToPng(frame, OLED_STYLE));
     console.log(file);
   }
+}
+
+// What `graph-device-agent hw-test` draws first (hardware/display.md shows it).
+for (const height of [64, 32]) {
+  const frame = renderTestPattern({ width: 128, height }, { controller: 'ssd1306', address: 0x3c });
+  const file = join(outDir, `hw-test-128x${height}.png`);
+  await writeFileAtomic(file, frameToPng(frame, OLED_STYLE));
+  console.log(file);
 }

@@ -4,7 +4,7 @@ import jsqr from 'jsqr';
 import { ELLIPSIS, LARGE, LARGE_CONDENSED, SMALL } from '../../src/display/font.js';
 import type { Frame } from '../../src/display/frame.js';
 import { fitQr } from '../../src/display/qr.js';
-import { formatCountdown, renderScreen } from '../../src/display/screens.js';
+import { formatCountdown, renderScreen, renderTestPattern, testPatternText } from '../../src/display/screens.js';
 import type { Screen } from '../../src/display/screens.js';
 import { decodeAll, decodeText, readingOrder } from './decode-text.js';
 
@@ -48,47 +48,88 @@ function scanQr(frame: Frame): string | undefined {
   return jsQR(data, frame.width, frame.height, { inversionAttempts: 'dontInvert' })?.data;
 }
 
-describe('device-code screen', () => {
-  for (const size of SIZES) {
-    for (const url of [DEMO_URL, REAL_URL]) {
-      for (const code of ['Q6GR3KMGL', 'FJ7KQ2XYZABC']) {
-        it(`shows the exact ${code.length}-character code large and the whole URL at ${size.width}x${size.height} (${url})`, () => {
-          const frame = renderScreen(deviceCode(code, url), now, size);
-          const large = [...decodeText(frame, LARGE), ...decodeText(frame, LARGE_CONDENSED)];
-          assert.ok(large.some((run) => run.text === code), `code not found in a large font: ${JSON.stringify(decodeAll(frame))}`);
-          assert.ok(readingOrder(frame, SMALL).includes(url), `URL not found: ${readingOrder(frame, SMALL)}`);
-        });
-      }
-    }
-  }
+/** One layout the device-code renderer can choose, and what a person must be able to read on it. */
+interface Layout {
+  name: string;
+  height: 64 | 32;
+  code: string;
+  url: string;
+  offline?: boolean;
+  /** Whether the layout carries a QR code; false says the renderer drops it, and why. */
+  qr: boolean;
+  /** The font the code is drawn in: a large one, or the small one as the last resort. */
+  codeFont: 'large' | 'small';
+  /** Whether the time left ("14:32") is shown. */
+  countdown: boolean;
+}
 
+const LONG_URL = 'https://login.microsoftonline.com/common/oauth2/deviceauth';
+// Azure China's device login page: a long URL a real tenant hands out.
+const CHINA_URL = 'https://login.chinacloudapi.cn/common/oauth2/deviceauth';
+const SHORT_URL = 'https://login.microsoft.com/device';
+
+/** Every layout the renderer chooses between, each reached by the inputs that pick it. */
+const LAYOUTS: readonly Layout[] = [
+  { name: '128x64 with QR: a 9-character code and Entra\'s URL', height: 64, code: 'Q6GR3KMGL', url: REAL_URL, qr: true, codeFont: 'large', countdown: true },
+  { name: '128x64 with QR: the emulator\'s URL', height: 64, code: 'FJ7KQ2XYZ', url: DEMO_URL, qr: true, codeFont: 'large', countdown: true },
+  { name: '128x64 with QR: login.microsoft.com/device', height: 64, code: 'Q6GR3KMGL', url: SHORT_URL, qr: true, codeFont: 'large', countdown: true },
+  { name: '128x64 without QR: a URL too long for one beside the code', height: 64, code: 'Q6GR3KMGL', url: LONG_URL, qr: false, codeFont: 'large', countdown: true },
+  { name: '128x64 without QR: Azure China\'s URL', height: 64, code: 'Q6GR3KMGL', url: CHINA_URL, qr: false, codeFont: 'large', countdown: true },
+  { name: '128x64 without QR: a 12-character code stays large', height: 64, code: 'FJ7KQ2XYZABC', url: REAL_URL, qr: false, codeFont: 'large', countdown: true },
+  { name: '128x64 without QR: a 14-character code with dashes', height: 64, code: 'Q6GR-3KMG-L7XD', url: DEMO_URL, qr: false, codeFont: 'large', countdown: true },
+  { name: '128x64 without QR: offline', height: 64, code: 'Q6GR3KMGL', url: REAL_URL, offline: true, qr: false, codeFont: 'large', countdown: true },
+  { name: '128x64 without QR: offline with a 12-character code', height: 64, code: 'FJ7KQ2XYZABC', url: LONG_URL, offline: true, qr: false, codeFont: 'large', countdown: true },
+  { name: '128x64 without QR: a 28-character code in the small font', height: 64, code: 'ABCDEFGHJKLMNPQRSTUVWXYZ2345', url: REAL_URL, qr: false, codeFont: 'small', countdown: true },
+  { name: '128x32: a 9-character code large, the time left beside it', height: 32, code: 'Q6GR3KMGL', url: REAL_URL, qr: false, codeFont: 'large', countdown: true },
+  { name: '128x32: the emulator\'s URL', height: 32, code: 'FJ7KQ2XYZ', url: DEMO_URL, qr: false, codeFont: 'large', countdown: true },
+  { name: '128x32: a 12-character code large, the time left beside it', height: 32, code: 'FJ7KQ2XYZABC', url: REAL_URL, qr: false, codeFont: 'large', countdown: true },
+  { name: '128x32: a 14-character code takes the width, no time left', height: 32, code: 'Q6GR-3KMG-L7XD', url: REAL_URL, qr: false, codeFont: 'large', countdown: false },
+  { name: '128x32: offline', height: 32, code: 'Q6GR3KMGL', url: REAL_URL, offline: true, qr: false, codeFont: 'large', countdown: false },
+  { name: '128x32: a long URL takes three lines, the code goes small', height: 32, code: 'Q6GR3KMGL', url: LONG_URL, qr: false, codeFont: 'small', countdown: true },
+  { name: '128x32: Azure China\'s URL, offline', height: 32, code: 'Q6GR3KMGL', url: CHINA_URL, offline: true, qr: false, codeFont: 'small', countdown: false },
+  { name: '128x32: a 28-character code in the small font', height: 32, code: 'ABCDEFGHJKLMNPQRSTUVWXYZ2345', url: REAL_URL, qr: false, codeFont: 'small', countdown: true },
+];
+
+function renderLayout(layout: Layout): Frame {
+  const extra = layout.offline ? { offline: true } as Partial<Screen> : {};
+  return renderScreen(deviceCode(layout.code, layout.url, extra), now, { width: 128, height: layout.height });
+}
+
+describe('device-code screen: legible in every layout', () => {
+  for (const layout of LAYOUTS) {
+    it(`${layout.name}: the exact code and URL read back from the pixels`, () => {
+      const frame = renderLayout(layout);
+      const small = readingOrder(frame, SMALL);
+      if (layout.codeFont === 'large') {
+        const large = [...decodeText(frame, LARGE), ...decodeText(frame, LARGE_CONDENSED)];
+        assert.ok(large.some((run) => run.text === layout.code), `code not found in a large font: ${JSON.stringify(decodeAll(frame))}`);
+      } else {
+        assert.ok(small.includes(layout.code), `code not found in the small font: ${small}`);
+      }
+      assert.ok(small.includes(layout.url), `URL not found whole: ${small}`);
+      assert.ok(!small.includes(ELLIPSIS), `something was cut short: ${small}`);
+      if (layout.countdown) assert.ok(small.includes('14:32'), `no time left: ${small}`);
+      if (layout.offline) assert.ok(decodeText(frame, SMALL).some((r) => r.text.startsWith('Offline')), `offline not said: ${small}`);
+    });
+
+    it(`${layout.name}: ${layout.qr ? 'a QR code of the exact URL' : 'no QR code (dropped), the URL as text'}`, () => {
+      const frame = renderLayout(layout);
+      if (layout.qr) {
+        assert.equal(scanQr(frame), layout.url);
+      } else {
+        assert.equal(scanQr(frame), undefined, 'this layout has no QR code');
+        assert.ok(readingOrder(frame, SMALL).includes(layout.url), readingOrder(frame, SMALL));
+      }
+    });
+  }
+});
+
+describe('device-code screen', () => {
   it('puts a QR code of the exact URL beside a 9-character code at 128x64, at 2+ px per module', () => {
     for (const url of [DEMO_URL, REAL_URL, 'https://www.microsoft.com/link']) {
       const frame = renderScreen(deviceCode('Q6GR3KMGL', url), now, { width: 128, height: 64 });
       assert.equal(scanQr(frame), url);
       assert.ok((fitQr(url, 64)?.scale ?? 0) >= 2);
-    }
-  });
-
-  it('drops the QR code, not the code, when the URL is too long for one beside the text', () => {
-    const url = 'https://login.microsoftonline.com/common/oauth2/deviceauth';
-    const frame = renderScreen(deviceCode('Q6GR3KMGL', url), now, { width: 128, height: 64 });
-    assert.equal(scanQr(frame), undefined);
-    assert.ok(decodeText(frame, LARGE).some((run) => run.text === 'Q6GR3KMGL'));
-    assert.ok(readingOrder(frame, SMALL).includes(url), readingOrder(frame, SMALL));
-  });
-
-  it('shows a 12-character code at full size without a QR code rather than shrink it', () => {
-    const frame = renderScreen(deviceCode('FJ7KQ2XYZABC', REAL_URL), now, { width: 128, height: 64 });
-    assert.ok(decodeText(frame, LARGE).some((run) => run.text === 'FJ7KQ2XYZABC'));
-  });
-
-  it('falls back to the small font for a code too long for the large one, losing no character', () => {
-    const code = 'ABCDEFGHJKLMNPQRSTUVWXYZ2345'; // 28 characters
-    for (const size of SIZES) {
-      const frame = renderScreen(deviceCode(code, REAL_URL), now, size);
-      const read = readingOrder(frame, SMALL);
-      assert.ok(read.includes(code), `${size.height}: ${read}`);
     }
   });
 
@@ -222,5 +263,44 @@ describe('starting screen and purity', () => {
     const screen = deviceCode('Q6GR3KMGL', REAL_URL);
     assert.ok(renderScreen(screen, now, SIZES[0]).equals(renderScreen(screen, now, SIZES[0])));
     assert.ok(!renderScreen(screen, now, SIZES[0]).equals(renderScreen(screen, now + 1000, SIZES[0])));
+  });
+});
+
+describe('hw-test pattern', () => {
+  const label = { controller: 'ssd1306', address: 0x3c };
+  const corners = { 64: ['TOP-LEFT', 'TOP-RIGHT', 'BOTTOM-LEFT', 'BOTTOM-RIGHT'], 32: ['TOP-LEFT', 'TOP-RIGHT', 'BOT-LEFT', 'BOT-RIGHT'] } as const;
+  const middles = {
+    64: [undefined, ['Press: seen', 'Now hold the button', 'down for 2.0 s']],
+    32: [undefined, ['Hold it 2.0 s']],
+  } as const;
+
+  for (const size of SIZES) {
+    for (const middle of middles[size.height]) {
+      it(`at ${size.width}x${size.height}${middle ? ` with "${middle.join(' / ')}"` : ''}: a whole frame, legible corner labels and middle text`, () => {
+        const frame = renderTestPattern(size, label, middle);
+        for (let x = 0; x < size.width; x++) assert.ok(frame.get(x, 0) && frame.get(x, size.height - 1), `frame missing at column ${x}`);
+        for (let y = 0; y < size.height; y++) assert.ok(frame.get(0, y) && frame.get(size.width - 1, y), `frame missing at row ${y}`);
+        const runs = decodeText(frame, SMALL);
+        const expected = [...corners[size.height], ...(middle ?? testPatternText(size, label))];
+        for (const text of expected) assert.ok(runs.some((r) => r.text === text), `"${text}" not legible: ${JSON.stringify(runs.map((r) => r.text))}`);
+        // Nothing else is there to misread: every run is one of the expected texts.
+        assert.deepEqual(runs.filter((r) => r.text.length >= 2 && !expected.includes(r.text)).map((r) => r.text), []);
+      });
+    }
+  }
+
+  it('names the configured controller, address and size', () => {
+    assert.deepEqual(testPatternText({ width: 128, height: 64 }, { controller: 'sh1106', address: 0x3d }), ['hw-test SH1106', '0x3D 128x64']);
+    assert.deepEqual(testPatternText({ width: 128, height: 32 }, label), ['SSD1306 0x3C 128x32']);
+  });
+
+  it('has ruler ticks every 8 px on the top and bottom edges, so a 2-px shift shows', () => {
+    for (const size of SIZES) {
+      const frame = renderTestPattern(size, label);
+      for (let x = 8; x < size.width - 1; x += 8) {
+        assert.ok(frame.get(x, 1) && frame.get(x, size.height - 2), `no tick at ${x}`);
+        assert.ok(!frame.get(x + 2, 1) && !frame.get(x - 2, 1), `the tick at ${x} is not alone`);
+      }
+    }
   });
 });

@@ -1,0 +1,146 @@
+import { Writable } from 'node:stream';
+import { SMALL, drawText } from '../../../src/display/font.js';
+import { Frame } from '../../../src/display/frame.js';
+import { Ssd1306Display, type Ssd1306DisplayOptions, type Timers } from '../../../src/display/ssd1306/index.js';
+import { createLogger, type Logger } from '../../../src/log.js';
+import { Ssd1306Emulator, type Ssd1306EmulatorOptions } from '../../support/ssd1306-emulator.js';
+
+/** A real pino logger whose lines are kept, parsed. */
+export function captureLog(): { logger: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line.trim() !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
+      }
+      done();
+    },
+  });
+  return { logger: createLogger({ level: 'debug', destination }), lines };
+}
+
+/** Timers that fire only when the test says so; the delays asked for are kept. */
+export class ManualTimers implements Timers {
+  private nextId = 1;
+  readonly pending = new Map<number, { callback: () => void; ms: number }>();
+
+  setTimeout = (callback: () => void, ms: number): unknown => {
+    const id = this.nextId++;
+    this.pending.set(id, { callback, ms });
+    return id;
+  };
+
+  clearTimeout = (handle: unknown): void => {
+    this.pending.delete(handle as number);
+  };
+
+  /** The delays of the timers waiting now. */
+  delays(): number[] {
+    return [...this.pending.values()].map((t) => t.ms);
+  }
+
+  /** Fires every waiting timer (not the ones they set). */
+  fireAll(): void {
+    const due = [...this.pending.entries()];
+    for (const [id, timer] of due) {
+      this.pending.delete(id);
+      timer.callback();
+    }
+  }
+}
+
+export interface Rig {
+  emulator: Ssd1306Emulator;
+  display: Ssd1306Display;
+  lines: Array<Record<string, unknown>>;
+  timers: ManualTimers;
+  events(name: string): Array<Record<string, unknown>>;
+  /** No protocol violation in the emulator and no display.error logged (the driver swallows faults). */
+  assertHealthy(): void;
+}
+
+/** The real driver (and the real oled-i2c-bus) wired to an emulated controller. */
+export function rig(
+  driver: Partial<Omit<Ssd1306DisplayOptions, 'logger' | 'openBus' | 'timers'>> = {},
+  emulatorOptions: Ssd1306EmulatorOptions = {},
+): Rig {
+  const height = driver.height ?? 64;
+  const emulator = new Ssd1306Emulator({
+    controller: driver.controller ?? 'ssd1306',
+    height: height === 32 ? 32 : 64,
+    ...emulatorOptions,
+  });
+  const { logger, lines } = captureLog();
+  const timers = new ManualTimers();
+  const display = new Ssd1306Display({
+    bus: 1,
+    address: 0x3c,
+    width: 128,
+    height,
+    controller: 'ssd1306',
+    ...driver,
+    logger,
+    timers,
+    openBus: async () => emulator,
+  });
+  const events = (name: string): Array<Record<string, unknown>> => lines.filter((l) => l.event === name);
+  const assertHealthy = (): void => {
+    emulator.assertNoViolations();
+    const errors = events('display.error');
+    if (errors.length > 0) throw new Error(`the driver logged display.error: ${JSON.stringify(errors)}`);
+  };
+  return { emulator, display, lines, timers, events, assertHealthy };
+}
+
+/** Seeded pseudo-random numbers (xorshift32), so patterns are the same on every run. */
+export function random(seed = 1): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x / 0x1_0000_0000;
+  };
+}
+
+export function checker(width = 128, height = 64): Frame {
+  const frame = new Frame(width, height);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) frame.set(x, y, (x + y) % 2 === 0);
+  return frame;
+}
+
+export function border(width = 128, height = 64): Frame {
+  return new Frame(width, height).strokeRect(0, 0, width, height);
+}
+
+/** Lines of random characters in the small font: uneven, text-like pixels everywhere. */
+export function textish(width = 128, height = 64, seed = 7): Frame {
+  const next = random(seed);
+  const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZ0123456789abcdefghijkmnopqrstuvwxyz:/.-';
+  const frame = new Frame(width, height);
+  for (let y = 0; y + SMALL.height <= height; y += SMALL.height) {
+    let text = '';
+    for (let i = 0; i < 22; i++) text += alphabet[Math.floor(next() * alphabet.length)];
+    drawText(frame, text, Math.floor(next() * 4), y, SMALL);
+  }
+  return frame;
+}
+
+/** The pixels where two frames differ, as "x,y" strings (a readable failure message). */
+export function differences(a: Frame, b: Frame, limit = 10): string[] {
+  const out: string[] = [];
+  for (let y = 0; y < a.height; y++) {
+    for (let x = 0; x < a.width; x++) {
+      if (a.get(x, y) !== b.get(x, y)) out.push(`${x},${y}`);
+      if (out.length >= limit) return out;
+    }
+  }
+  return out;
+}
+
+export function countDifferences(a: Frame, b: Frame): number {
+  let n = 0;
+  for (let y = 0; y < a.height; y++) for (let x = 0; x < a.width; x++) if (a.get(x, y) !== b.get(x, y)) n++;
+  return n;
+}
