@@ -431,6 +431,7 @@ export class Ssd1306Emulator {
 
   private writeData(byte: number): void {
     if (this.pending) this.violation(`data while command ${this.pending.spec.name} waits for arguments`);
+    if (this.column >= this.ramColumns) this.violation(`data at column ${this.column}, past the RAM (${this.ramColumns} columns)`);
     this.stats.dataBytes++;
     this.ram[this.page * this.ramColumns + this.column] = byte;
     if (this.controller === 'sh1106') {
@@ -603,8 +604,8 @@ export class Ssd1306Emulator {
   }
 
   private setColumnNibble(nibble: number, high: boolean): void {
+    // Between the two nibble commands the column may be out of range; only data written there is wrong.
     this.column = high ? (this.column & 0x0f) | (nibble << 4) : (this.column & 0xf0) | nibble;
-    if (this.column >= this.ramColumns) this.violation(`column ${this.column} past the RAM (${this.ramColumns} columns)`);
   }
 
   private panelPowered(): boolean {
