@@ -17,6 +17,7 @@ Commands:
   logout         remove the signed-in account from the token cache (--all: every account)
   status         account, token lifetimes, key source, cache file, agent, last Graph (--json)
   rekey          re-encrypt the token cache under a new key (--new-key-file FILE); stop the agent first
+  run-job NAME   run one Graph job once with the cached sign-in and print its result (--json)
   hw-test        draw a test pattern on the display, then test a press and a hold of the button
   check-config   validate the configuration and print it with defaults filled in
   keygen         create a token-cache key file (--out FILE, --force to replace)
@@ -92,6 +93,15 @@ export async function main(argv: string[]): Promise<number> {
       case 'rekey': {
         const { rekeyCommand } = await import('./commands/rekey.js');
         return await rekeyCommand({ configPath: values.config, newKeyFile: values['new-key-file'] });
+      }
+      case 'run-job': {
+        const name = positionals[1];
+        if (!name) {
+          process.stderr.write(`run-job needs a job name\n\n${USAGE}\n`);
+          return 64;
+        }
+        const { runJobCommand } = await import('./commands/run-job.js');
+        return await runJobCommand({ name, json: values.json ?? false, ...(values.config ? { configPath: values.config } : {}) });
       }
       case 'hw-test': {
         const { hwTestCommand } = await import('./commands/hw-test.js');

@@ -70,7 +70,7 @@ export type State =
   | { name: 'checking-cache' }
   | { name: 'requesting-code'; attempt: number; renewals: number; why?: string; offlineRetries?: number }
   | { name: 'showing-code'; attempt: number; renewals: number; code: DeviceCode; offline: boolean }
-  | { name: 'signed-in'; account: Account; lines: JobLine[]; lastSyncAt?: number; online: boolean; notice?: string; attempt: number;
+  | { name: 'signed-in'; account: Account; lines: JobLine[]; lastSyncAt?: number; online: boolean; attempt: number;
       /** Offline: how many retries so far, and whether one is scheduled (back-off grows with each). */
       offlineRetries?: number; retryScheduled?: boolean }
   | { name: 'needs-press'; problem: Problem; attempt: number; retries?: number }
@@ -254,17 +254,17 @@ export function transition(state: State, event: Event, options: MachineOptions):
       }
       if (state.name !== 'signed-in') return stay(state);
       {
+        // A job's notice (a missing permission, say) takes its line's place until the job succeeds.
+        const shown = event.notice ?? event.line;
         const lines = state.lines.filter((l) => l.job !== event.job);
-        if (event.line !== undefined) lines.push({ job: event.job, line: event.line, order: event.order ?? Number.MAX_SAFE_INTEGER });
+        if (shown !== undefined) lines.push({ job: event.job, line: shown, order: event.order ?? Number.MAX_SAFE_INTEGER });
         lines.sort((a, b) => a.order - b.order || a.job.localeCompare(b.job));
         const next: State = {
           ...state,
-          lines: event.line !== undefined ? lines : state.lines,
+          lines: shown !== undefined ? lines : state.lines,
           online: event.online,
           ...(event.ok ? { lastSyncAt: event.at } : {}),
         };
-        if (event.notice !== undefined) next.notice = event.notice;
-        else if (event.ok) delete next.notice;
         if (event.online) {
           delete next.offlineRetries;
           return stay(next);

@@ -23,7 +23,7 @@ export function screenFor(state: State): Screen {
       return {
         kind: 'signed-in',
         name: state.account.name,
-        lines: [...(state.notice ? [state.notice] : []), ...state.lines.map((l) => l.line)].filter((l) => l.trim() !== ''),
+        lines: state.lines.map((l) => l.line).filter((l) => l.trim() !== ''),
         online: state.online,
         ...(state.lastSyncAt !== undefined ? { lastSyncAt: state.lastSyncAt } : {}),
       };

@@ -5,11 +5,9 @@ import { Agent, type JobsPort, type Timers } from '../agent/agent.js';
 import type { State } from '../agent/machine.js';
 import type { Display } from '../display/display.js';
 import type { Button } from '../button/button.js';
-import { LazyIdentity } from '../auth/lazy-identity.js';
 import { NeedsSignInError, TokenUnavailableError, type IdentityPort } from '../auth/identity.js';
-import { EncryptedFileCache } from '../auth/cache/index.js';
-import { GraphClient } from '../graph/client.js';
-import { DEFAULT_JOBS, GraphJobs, type CronScheduler, type JobRun } from '../graph/jobs.js';
+import { GraphJobs, type CronScheduler, type JobRun } from '../graph/jobs.js';
+import { configuredJobs, createGraphClient, createIdentity } from './graph-parts.js';
 import { createDisplay } from './displays.js';
 import { recordGraphRun } from '../commands/status.js';
 import { createButtons } from './buttons.js';
@@ -41,38 +39,16 @@ export interface App {
  */
 export async function createApp(config: ResolvedConfig, logger: Logger, overrides: AppOverrides = {}): Promise<App> {
   const http = HttpsClient.fromCaFile(config.network.caFile);
-  const timeoutMs = config.network.timeoutSec * 1000;
 
   const display = overrides.display ?? (await createDisplay(config, logger, overrides.terminalOutput));
   const button = createButtons(config, logger, overrides.extraButton);
 
   const key = await loadOrCreateKey(config, logger);
-  const identity = new LazyIdentity(async () => {
-    const [{ MsalIdentity }, { MsalNetworkClient }] = await Promise.all([
-      import('../auth/msal-identity.js'),
-      import('../auth/network.js'),
-    ]);
-    return new MsalIdentity({
-      clientId: config.auth.clientId,
-      authority: config.auth.authority,
-      scopes: config.auth.scopes,
-      knownAuthorities: config.auth.knownAuthorities,
-      protocolMode: config.auth.protocolMode,
-      ...(config.auth.azureCloudOptions ? { azureCloudOptions: config.auth.azureCloudOptions } : {}),
-      ...(config.auth.cloudDiscoveryMetadata ? { cloudDiscoveryMetadata: config.auth.cloudDiscoveryMetadata } : {}),
-      ...(config.auth.authorityMetadata ? { authorityMetadata: config.auth.authorityMetadata } : {}),
-      cachePlugin: new EncryptedFileCache({ path: config.cache.path, key, clientId: config.auth.clientId, logger: logger.child({ component: 'cache' }) }),
-      networkClient: new MsalNetworkClient({ http, timeoutMs, logger: logger.child({ component: 'http' }) }),
-      minPollIntervalSec: config.signIn.minPollIntervalSec,
-      maxOfflineBackoffMs: config.signIn.offlineRetryMaxSec * 1000,
-      logger,
-      ...(overrides.now ? { now: overrides.now } : {}),
-    });
-  });
+  const identity = createIdentity(config, logger, { key, http, ...(overrides.now ? { now: overrides.now } : {}) });
 
   // The agent is created below; job results reach it through this late-bound reference.
   const late: { agent?: Agent } = {};
-  const graph = new GraphClient({ http, baseUrl: config.graph.baseUrl, tokens: identity, logger: logger.child({ component: 'graph' }) });
+  const graph = createGraphClient(config, logger, { http, tokens: identity });
   const onJobError = (err: unknown, job: string): void => {
     if (err instanceof NeedsSignInError) {
       late.agent?.dispatch({ type: 'token-needs-sign-in', why: err.why });
@@ -82,7 +58,7 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
       logger.error({ event: 'error', where: 'graph.job', job, err: String(err) }, `Graph job ${job} failed: ${String(err)}`);
     }
   };
-  const jobSpecs = config.graph.jobs ?? DEFAULT_JOBS;
+  const jobSpecs = configuredJobs(config);
   const jobs = new GraphJobs({
     client: graph,
     jobs: jobSpecs,

@@ -1,6 +1,7 @@
 import type { ResolvedConfig } from '../config/load.js';
 import type { Logger } from '../log.js';
 import { HttpsClient } from '../net/https.js';
+import { msalIdentityOptions } from '../app/graph-parts.js';
 import { MsalIdentity } from '../auth/msal-identity.js';
 import { MsalNetworkClient } from '../auth/network.js';
 import { SignInFailedError } from '../auth/identity.js';
@@ -49,20 +50,10 @@ export async function loginCommand(options: LoginOptions): Promise<number> {
   if (before.length > 0) out(`Signed in now: ${before.map(describeAccount).join(', ')}. A new sign-in replaces it.\n`);
 
   const http = HttpsClient.fromCaFile(config.network.caFile);
-  const identity = new MsalIdentity({
-    clientId: config.auth.clientId,
-    authority: config.auth.authority,
-    scopes: config.auth.scopes,
-    knownAuthorities: config.auth.knownAuthorities,
-    protocolMode: config.auth.protocolMode,
-    ...(config.auth.azureCloudOptions ? { azureCloudOptions: config.auth.azureCloudOptions } : {}),
-    ...(config.auth.cloudDiscoveryMetadata ? { cloudDiscoveryMetadata: config.auth.cloudDiscoveryMetadata } : {}),
-    ...(config.auth.authorityMetadata ? { authorityMetadata: config.auth.authorityMetadata } : {}),
+  const identity = new MsalIdentity(msalIdentityOptions(config, logger, {
     cachePlugin: plugin,
     networkClient: new MsalNetworkClient({ http, timeoutMs: config.network.timeoutSec * 1000, logger }),
-    minPollIntervalSec: config.signIn.minPollIntervalSec,
-    logger,
-  });
+  }));
   const screens = await openScreens(config, logger, {
     terminal: options.show ? options.stdout ?? process.stdout : undefined,
     panel: !agent?.running,

@@ -9,7 +9,7 @@ import {
 } from './schema.js';
 import { ConfigError } from './errors.js';
 import { closestMatch } from './did-you-mean.js';
-import { DEFAULT_JOBS } from '../graph/jobs.js';
+import { DEFAULT_JOBS, validateJobs } from '../graph/jobs.js';
 
 /** A validated configuration with every path made absolute and every default filled in. */
 export interface ResolvedConfig extends Config {
@@ -147,6 +147,10 @@ function checkSemantics(config: Config, problems: string[]): void {
     if (!cron.validate(job.schedule)) {
       problems.push(`graph.jobs[${i}].schedule: ${JSON.stringify(job.schedule)} of job "${job.name}" is not a cron expression: use five or six fields, e.g. "*/15 * * * *" (every 15 minutes)`);
     }
+    // Paths, time placeholders and screen templates, checked the way the jobs will use them.
+    for (const problem of validateJobs([{ ...job, schedule: '* * * * *' }])) {
+      problems.push(`graph.jobs[${i}]: ${problem}: fix the job's path or line template`);
+    }
   });
   const names = (config.graph.jobs ?? []).map((j) => j.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
@@ -188,7 +192,8 @@ function resolvePaths(config: Config, file: string | undefined, env: NodeJS.Proc
     display: { ...config.display, ...(config.display.pngPath ? { pngPath: abs(config.display.pngPath) } : {}) },
     graph: {
       ...config.graph,
-      jobs: config.graph.jobs?.map((j) => ({ ...j, ...(j.outputFile ? { outputFile: abs(j.outputFile) } : {}) })),
+      // A job's output file is data the agent writes: relative to the state directory, not /etc.
+      jobs: config.graph.jobs?.map((j) => ({ ...j, ...(j.outputFile ? { outputFile: path.resolve(stateDirectory, j.outputFile) } : {}) })),
     },
   };
 }

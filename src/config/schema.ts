@@ -39,6 +39,7 @@ export const GraphJobSchema = z.strictObject({
   path: z.string().startsWith('/', { message: 'expected a Graph path starting with "/", like "/me"' }),
   line: z.string().optional(),
   notFoundLine: z.string().optional(),
+  /** Keeps the last result as JSON for other programs; a relative path is in the state directory. */
   outputFile: z.string().optional(),
   timeoutSec: z.number().positive().max(300).default(30),
 });

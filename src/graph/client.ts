@@ -255,13 +255,15 @@ export class GraphClient {
 }
 
 function forbiddenMessage(path: string, graphError: GraphError | undefined, said: string): string {
+  // The message leads with what to do, in under 21 characters: the screen shows one line of it.
   const code = graphError?.code ?? 'HTTP 403';
   if (code === 'insufficient_claims') {
-    return `Conditional Access wants more from this sign-in before ${path} (insufficient_claims)${said}; sign in again, on a compliant network or device`;
+    return `Sign in again: Conditional Access wants more from this sign-in before ${path} (insufficient_claims)${said}; sign in on a compliant network or device`;
   }
   const permission = permissionFor(path);
-  const needs = permission
-    ? `; the app needs the delegated permission ${permission}${permission === 'User.Read' ? '' : ' (often with admin consent)'}, granted in Entra ID under API permissions`
-    : '; the app lacks a permission this call needs (see Entra ID, API permissions)';
-  return `Graph denied ${path} (${code})${said}${needs}`;
+  if (!permission) {
+    return `Permission missing: Graph denied ${path} (${code})${said}; the app lacks a permission this call needs (see Entra ID, API permissions, and auth.scopes)`;
+  }
+  const consent = permission === 'User.Read' ? '' : ' (often with admin consent)';
+  return `Needs ${permission}: Graph denied ${path} (${code})${said}; grant the app the delegated permission ${permission}${consent} in Entra ID under API permissions, and list it in auth.scopes`;
 }

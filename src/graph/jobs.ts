@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import type { GraphClient, GraphResult } from './client.js';
 import { validateGraphPath } from './client.js';
 import { writeJsonAtomic } from './output.js';
+import { expandPathTimes, validatePathTimes } from './path-time.js';
 import { renderTemplate, validateTemplate } from './template.js';
 
 /** One scheduled Graph call and how its answer becomes a line on the screen. */
@@ -10,7 +11,10 @@ export interface GraphJobSpec {
   name: string;
   /** Cron expression (5 fields, or 6 with seconds), evaluated in UTC by default. */
   schedule: string;
-  /** Graph path relative to the base URL, e.g. "/me" or "/me/events?$top=1". */
+  /**
+   * Graph path relative to the base URL, e.g. "/me" or "/me/events?$top=1"; `{now}`, `{now+7d}`
+   * are replaced by that moment at each run (path-time.ts).
+   */
   path: string;
   /** Screen line template over the response, e.g. "Manager: {displayName}". */
   line?: string;
@@ -111,7 +115,7 @@ export function validateJobs(jobs: readonly GraphJobSpec[]): string[] {
     seen.add(job.name);
     const cron = validateCron(job.schedule);
     if (cron) problems.push(`${where}: ${cron}`);
-    const path = validateGraphPath(job.path);
+    const path = validateGraphPath(job.path) ?? validatePathTimes(job.path);
     if (path) problems.push(`${where}: ${path}`);
     for (const [key, template] of [['line', job.line], ['notFoundLine', job.notFoundLine]] as const) {
       const bad = template === undefined ? undefined : validateTemplate(template);
@@ -262,7 +266,7 @@ export class GraphJobs {
     const started = this.now();
     let result: GraphResult;
     try {
-      result = await this.client.get(spec.path, { timeoutMs: spec.timeoutSec * 1000, job: spec.name, signal });
+      result = await this.client.get(expandPathTimes(spec.path, started), { timeoutMs: spec.timeoutSec * 1000, job: spec.name, signal });
     } catch (err) {
       if (signal.aborted) throw this.cancelled(spec, signal);
       this.log.warn({
@@ -331,7 +335,7 @@ function toRun(spec: GraphJobSpec, reason: JobRun['reason'], result: GraphResult
 }
 
 /** The output file: the last run, whatever it was, so a reader can tell stale from failed. */
-function outputRecord(run: JobRun, result: GraphResult): Record<string, unknown> {
+export function outputRecord(run: JobRun, result: GraphResult): Record<string, unknown> {
   return {
     job: run.job,
     path: run.path,

@@ -52,8 +52,9 @@ const KNOWN_PERMISSIONS: ReadonlyArray<readonly [RegExp, string]> = [
   [/^\/me\/?$/, 'User.Read'],
   [/^\/me\/manager(\/|$)/, 'User.Read.All'],
   [/^\/me\/(directReports|memberOf|transitiveMemberOf)(\/|$)/, 'User.Read.All'],
-  [/^\/me\/(messages|mailFolders)(\/|$)/, 'Mail.Read'],
-  [/^\/me\/(events|calendar|calendars|calendarView)(\/|$)/, 'Calendars.Read'],
+  // The least privileged ones that still read what a status line needs (subject, counts).
+  [/^\/me\/(messages|mailFolders)(\/|$)/, 'Mail.ReadBasic'],
+  [/^\/me\/(events|calendar|calendars|calendarView)(\/|$)/, 'Calendars.ReadBasic'],
   [/^\/me\/drive(\/|$)/, 'Files.Read'],
   [/^\/me\/presence(\/|$)/, 'Presence.Read'],
   [/^\/me\/todo(\/|$)/, 'Tasks.Read'],

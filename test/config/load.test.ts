@@ -99,3 +99,13 @@ test('paths are resolved against the config file and the systemd state directory
   assert.equal(config.display.pngPath, path.join(dir, 'screen.png'));
   assert.ok((await readFile(file, 'utf8')).includes('png'));
 });
+
+test('a job\'s bad path placeholder or template is a config error naming the job', () => {
+  const [line] = problems({ auth: { clientId: CLIENT }, graph: { jobs: [{ name: 'next', schedule: '*/5 * * * *', path: '/me/calendarView?startDateTime={tomorrow}' }] } });
+  assert.match(line!, /^graph\.jobs\[0\]: job "next": .*\{tomorrow\}/);
+});
+
+test('a relative output file lands in the state directory, not next to the config in /etc', () => {
+  const config = parseConfig({ auth: { clientId: CLIENT }, stateDirectory: '/var/lib/gda', graph: { jobs: [{ name: 'me', schedule: '*/5 * * * *', path: '/me', outputFile: 'me.json' }] } }, { file: '/etc/gda/config.json', env: {} });
+  assert.equal(config.graph.jobs?.[0]?.outputFile, '/var/lib/gda/me.json');
+});

@@ -1,8 +1,11 @@
 import type { EmulatedUser, UserDirectory } from './users.js';
+import { workloadRoutes } from './graph-routes.js';
 
 /**
  * The Microsoft Graph stand-in: a small route table over the emulator's users. Add a path by
- * adding a {@link GraphRoute} (here, or per emulator through the `graphRoutes` option).
+ * adding a {@link GraphRoute} (here, in graph-routes.ts, or per emulator through the
+ * `graphRoutes` option). The user routes (/me, /me/manager) live here; the calendar, presence and
+ * inbox routes in graph-routes.ts.
  */
 
 /** What a route handler gets: the signed-in user, the directory and the query string. */
@@ -113,7 +116,8 @@ function selectSuffix(query: URLSearchParams): string {
   return select ? `(${select})` : '';
 }
 
-export const DEFAULT_GRAPH_ROUTES: GraphRoute[] = [
+/** /me and /me/manager: the Python sample's calls. */
+export const USER_ROUTES: GraphRoute[] = [
   {
     method: 'GET',
     path: '/me',
@@ -135,6 +139,11 @@ export const DEFAULT_GRAPH_ROUTES: GraphRoute[] = [
     },
   },
 ];
+
+/** Every route the emulator answers unless told otherwise: users, calendar, presence, inbox. */
+export const DEFAULT_GRAPH_ROUTES: GraphRoute[] = [...USER_ROUTES, ...workloadRoutes()];
+
+export { workloadRoutes, defaultWorkload, type EmulatedEvent, type Workload, type WorkloadRoutesOptions } from './graph-routes.js';
 
 /** Scope names without a resource prefix: 'https://graph.microsoft.com/User.Read' → 'User.Read'. */
 export function shortScope(scope: string): string {
