@@ -292,7 +292,7 @@ export class Agent {
     const { display } = this.options;
     this.drawing = this.drawing.then(async () => {
       if (state !== this.current && this.current.name !== 'stopping') return; // a newer frame is queued
-      const frame = renderScreen(screenFor(state), this.now(), { width: display.width, height: display.height });
+      const frame = renderScreen(screenFor(state, this.now()), this.now(), { width: display.width, height: display.height });
       try {
         await display.show(frame);
         if (this.displayFailed) {

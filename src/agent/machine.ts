@@ -69,7 +69,7 @@ export type State =
   | { name: 'starting' }
   | { name: 'checking-cache' }
   | { name: 'requesting-code'; attempt: number; renewals: number; why?: string; offlineRetries?: number }
-  | { name: 'showing-code'; attempt: number; renewals: number; code: DeviceCode; offline: boolean }
+  | { name: 'showing-code'; attempt: number; renewals: number; code: DeviceCode; offline: boolean; why?: string }
   | { name: 'signed-in'; account: Account; lines: JobLine[]; lastSyncAt?: number; online: boolean; attempt: number;
       /** Offline: how many retries so far, and whether one is scheduled (back-off grows with each). */
       offlineRetries?: number; retryScheduled?: boolean }
@@ -148,7 +148,7 @@ export function transition(state: State, event: Event, options: MachineOptions):
 
     case 'code-issued':
       if (state.name !== 'requesting-code' || state.attempt !== event.attempt) return stay(state);
-      return stay({ name: 'showing-code', attempt: state.attempt, renewals: state.renewals, code: event.code, offline: false });
+      return stay({ name: 'showing-code', attempt: state.attempt, renewals: state.renewals, code: event.code, offline: false, ...(state.why ? { why: state.why } : {}) });
 
     case 'code-offline':
       if (state.name !== 'showing-code' || state.attempt !== event.attempt || state.offline === event.offline) return stay(state);
@@ -177,7 +177,7 @@ export function transition(state: State, event: Event, options: MachineOptions):
       const { failure } = event;
       if (failure.kind === 'cancelled') return stay(state);
       if (failure.kind === 'expired' && state.renewals < options.autoRenewCodes) {
-        return newCode(event.attempt, state.renewals + 1, 'The code expired: here is a new one');
+        return newCode(event.attempt, state.renewals + 1);
       }
       const retries = failure.kind === 'offline' ? state.name === 'requesting-code' ? (state.offlineRetries ?? 0) : 0 : undefined;
       return {

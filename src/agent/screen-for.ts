@@ -2,7 +2,10 @@ import type { Screen } from '../display/screens.js';
 import type { State } from './machine.js';
 
 /** What the display shows in each state: a pure function, so the OLED, terminal and PNG agree. */
-export function screenFor(state: State): Screen {
+/** How long a new code says why it is needed (in place of the QR code), before the QR comes back. */
+export const WHY_SHOWN_MS = 20_000;
+
+export function screenFor(state: State, now = Date.now()): Screen {
   switch (state.name) {
     case 'starting':
       return { kind: 'starting' };
@@ -18,6 +21,7 @@ export function screenFor(state: State): Screen {
         issuedAt: state.code.issuedAt,
         expiresAt: state.code.expiresAt,
         offline: state.offline,
+        ...(state.why && now - state.code.issuedAt < WHY_SHOWN_MS ? { notice: state.why } : {}),
       };
     case 'signed-in':
       return {

@@ -83,7 +83,7 @@ export class MsalIdentity implements IdentityPort {
   async trySilent(): Promise<SilentOutcome> {
     const accounts = await this.app.getTokenCache().getAllAccounts();
     const account = accounts[0];
-    if (!account) return { kind: 'needs-sign-in', why: 'No account on this device yet' };
+    if (!account) return { kind: 'needs-sign-in' };
     this.account = account;
     try {
       await this.app.acquireTokenSilent({ account, scopes: this.options.scopes });
@@ -92,7 +92,7 @@ export class MsalIdentity implements IdentityPort {
     } catch (err) {
       if (needsSignIn(err)) {
         this.log.warn({ event: 'signin.expired', account: account.username, reason: describe(err) }, 'the cached sign-in no longer works: a new sign-in is needed');
-        return { kind: 'needs-sign-in', why: 'The saved sign-in has expired' };
+        return { kind: 'needs-sign-in', why: 'Sign-in expired' };
       }
       // Network or server trouble: keep the tokens, carry on offline; jobs retry later.
       this.log.warn({ event: 'signin.offline', account: account.username, reason: describe(err) }, 'could not refresh the token now; keeping the cached sign-in');
@@ -184,7 +184,7 @@ export class MsalIdentity implements IdentityPort {
     } catch (err) {
       if (needsSignIn(err)) {
         this.log.warn({ event: 'token.needs_sign_in', reason: describe(err) }, 'the sign-in was revoked or has expired: starting a new sign-in');
-        throw new NeedsSignInError('The sign-in expired or was revoked');
+        throw new NeedsSignInError('Sign-in expired');
       }
       if (isOffline(err)) throw new TokenUnavailableError(`token refresh failed: ${describe(err)}`);
       throw new TokenUnavailableError(`token refresh failed: ${describe(err)}`);

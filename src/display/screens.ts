@@ -21,6 +21,8 @@ export type Screen =
       issuedAt: number;
       /** The device cannot reach the identity platform: say so, and keep showing the code. */
       offline?: boolean;
+      /** Why a new sign-in is needed ("The sign-in expired"): one line under the code, in place of the QR. */
+      notice?: string;
     }
   | { kind: 'signed-in'; name: string; lines: string[]; lastSyncAt?: number; online: boolean }
   | { kind: 'message'; title: string; reason: string; action?: string; tone: 'info' | 'error' };
@@ -121,7 +123,7 @@ function drawDeviceCode(frame: Frame, screen: DeviceCodeScreen, now: number): vo
     drawDeviceCodeCompact(frame, screen, now);
     return;
   }
-  if (!screen.offline && drawDeviceCodeWithQr(frame, screen, now)) return;
+  if (!screen.offline && !screen.notice && drawDeviceCodeWithQr(frame, screen, now)) return;
   drawDeviceCodeTextOnly(frame, screen, now);
 }
 
@@ -194,7 +196,7 @@ function drawDeviceCodeTextOnly(frame: Frame, screen: DeviceCodeScreen, now: num
   const width = frame.width;
   const countdownY = frame.height - SMALL.height;
   const statusY = countdownY - SMALL.height - 1;
-  const bottom = screen.offline ? statusY : countdownY;
+  const bottom = screen.offline || screen.notice ? statusY : countdownY;
 
   const font = codeFont(screen.userCode, width - 6);
   const lines = codeLines(screen.userCode, width - 6, font);
@@ -220,6 +222,8 @@ function drawDeviceCodeTextOnly(frame: Frame, screen: DeviceCodeScreen, now: num
   if (screen.offline) {
     drawCentered(frame, 'Offline - retrying', statusY, SMALL);
     drawIconBefore(frame, 'offline', 'Offline - retrying', statusY);
+  } else if (screen.notice) {
+    drawCentered(frame, ellipsize(screen.notice, width, SMALL), statusY, SMALL);
   }
   drawCountdown(frame, screen, now, 0, countdownY, width);
 }

@@ -110,13 +110,17 @@ test('a revoked refresh token takes the agent back to the device code, saying wh
   t.after(() => h.close());
   const { agent, userCode } = await showingCode(h);
   h.idp.approve(userCode);
-  await agent.waitFor('signed-in');
+  await agent.waitFor('signed-in', (s) => s.name === 'signed-in' && s.lines.length === 2); // the first jobs are done
   h.idp.revokeRefreshTokens();
   await settle(1_100); // the access token expires: the next Graph call needs a refresh
   agent.button.press(); // signed in: run the jobs now
   const state = await agent.waitFor('showing-code');
   assert.equal(state.name, 'showing-code');
   assert.ok(h.logs.lines().some((l) => l.event === 'token.needs_sign_in'));
+  await settle();
+  const text = screenText(agent);
+  assert.match(text, /Sign-in expired/, `the screen says why: ${h.logs.lines().filter((l) => l.event === 'state.changed').map((l) => `${String(l.from)}>${String(l.to)}:${String(l.trigger)}`).join(' ')}`);
+  assert.match(text, new RegExp(state.name === 'showing-code' ? state.code.userCode : '-'), 'with the new code');
 });
 
 test('a network failure during refresh keeps the tokens: offline, then back by itself', async (t) => {
