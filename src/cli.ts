@@ -120,6 +120,10 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${err.report()}\n`);
       // Also one JSON line for the journal, so `journalctl -p err` shows why the service stopped.
       createLogger({ destination: process.stdout }).error({ event: 'config.invalid', file: err.file, problems: err.problems }, err.report());
+      if (command === 'run') {
+        const { showConfigProblem } = await import('./commands/config-problem.js');
+        await showConfigProblem(err);
+      }
       return EXIT_CONFIG;
     }
     throw err;

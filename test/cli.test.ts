@@ -7,6 +7,8 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { PNG } from 'pngjs';
 import { startIdentityEmulator } from './support/identity-emulator/index.js';
+import { Frame } from '../src/display/frame.js';
+import { decodeAll } from './display/decode-text.js';
 
 const CLI = path.resolve('src/cli.ts');
 
@@ -39,6 +41,25 @@ test('a config error exits 78 with one line naming the field and the fix', async
   const line = JSON.parse(stdout.trim().split('\n').at(-1)!) as { event: string; level: string };
   assert.equal(line.event, 'config.invalid');
   assert.equal(line.level, 'error');
+});
+
+test('a config error is also shown on the display, when its section can be read', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'gda-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'config.json');
+  await writeFile(file, JSON.stringify({ auth: { clientId: 'x', scopes: 'User.Read' }, display: { driver: 'png', pngPath: 'screen.png' } }));
+  const { code } = await finish(cli(['run', '--config', file]));
+  assert.equal(code, 78);
+  const png = PNG.sync.read(await readFile(path.join(dir, 'screen.png')));
+  const frame = new Frame(128, 64);
+  const scale = png.width / 128;
+  for (let y = 0; y < 64; y++) for (let x = 0; x < 128; x++) {
+    const i = (Math.floor((y + 0.5) * scale) * png.width + Math.floor((x + 0.5) * scale)) * 4;
+    frame.set(x, y, png.data[i]! > 128);
+  }
+  const text = decodeAll(frame).map((r) => r.text).join(' ');
+  assert.match(text, /Config problem/);
+  assert.match(text, /auth\.scopes/);
 });
 
 test('a missing config file exits 78 and says where it looked', async () => {

@@ -9,7 +9,7 @@ import { TerminalDisplay, PngDisplay } from '../display/index.js';
  * configured, so the demo, the tests and a laptop never load it. `display.pngPath` mirrors every
  * frame to a PNG file as well, whatever the main driver.
  */
-export async function createDisplay(config: ResolvedConfig, logger: Logger, terminalOutput?: NodeJS.WritableStream): Promise<Display> {
+export async function createDisplay(config: Pick<ResolvedConfig, 'display'>, logger: Logger, terminalOutput?: NodeJS.WritableStream): Promise<Display> {
   const d = config.display;
   const log = logger.child({ component: 'display' });
   const size = { width: d.width, height: d.height };

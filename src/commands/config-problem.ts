@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ConfigError } from '../config/index.js';
+import { DisplaySchema } from '../config/schema.js';
+import { renderScreen } from '../display/screens.js';
+import { silentLogger } from '../log.js';
+import { createDisplay } from '../app/displays.js';
+
+/**
+ * A device with no monitor: when the configuration is wrong, say so on the OLED as well as in the
+ * journal, if the display section itself can be read. Best effort, and bounded in time: the agent
+ * is exiting with 78 either way.
+ */
+export async function showConfigProblem(err: ConfigError, timeoutMs = 3_000): Promise<void> {
+  if (!err.file) return;
+  let display;
+  try {
+    const raw = JSON.parse(readFileSync(err.file, 'utf8')) as { display?: unknown };
+    const parsed = DisplaySchema.safeParse(raw.display ?? {});
+    if (!parsed.success || (parsed.data.driver !== 'ssd1306' && !parsed.data.pngPath)) return;
+    const settings = { ...parsed.data, driver: parsed.data.driver === 'ssd1306' ? 'ssd1306' as const : 'none' as const };
+    if (settings.pngPath) settings.pngPath = path.resolve(path.dirname(err.file), settings.pngPath);
+    display = await createDisplay({ display: settings }, silentLogger());
+  } catch {
+    return; // the file is not even JSON: stderr and the journal say so
+  }
+  const field = (err.problems[0] ?? '').split(':')[0] ?? '';
+  const frame = renderScreen({
+    kind: 'message',
+    title: 'Config problem',
+    reason: err.problems.length === 1 ? `Check ${field}` : `${err.problems.length} settings to fix`,
+    action: 'journalctl -u graph-device-agent',
+    tone: 'error',
+  }, Date.now(), { width: display.width, height: display.height });
+  const shown = (async () => {
+    await display.open();
+    await display.show(frame);
+    await display.close({ blank: false });
+  })();
+  await Promise.race([shown.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+}
