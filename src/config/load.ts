@@ -220,7 +220,7 @@ const FIXES: Record<string, string> = {
   'auth.scopes': 'list Graph permissions, e.g. ["User.Read"]',
   'graph.baseUrl': 'use https://graph.microsoft.com/v1.0 (or your national cloud\'s Graph host)',
   'display.height': 'use 64 for 0.96" 128x64 modules or 32 for 128x32 ones',
-  'display.address': 'use 60 (0x3C) or 61 (0x3D); `i2cdetect -y 1` shows which answers',
+  'display.address': 'use 60 (0x3C) or 61 (0x3D); `sudo i2cdetect -y 1` shows which answers',
   'button.bcmPin': 'use the BCM GPIO number (GPIO17 is header pin 11), not the header pin number',
 };
 

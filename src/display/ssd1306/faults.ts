@@ -25,7 +25,7 @@ export function hexAddress(address: number): string {
 export function describeFault(error: unknown, { bus, address }: FaultContext): DisplayFault {
   const code = errorCode(error);
   const at = hexAddress(address);
-  const detect = `run \`i2cdetect -y ${bus}\` to see which address answers (0x3c or 0x3d) and set display.address to it`;
+  const detect = `run \`sudo i2cdetect -y ${bus}\` to see which address answers (0x3c or 0x3d) and set display.address to it`;
   switch (code) {
     case 'ENOENT':
       return {
