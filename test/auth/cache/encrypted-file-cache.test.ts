@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PublicClientApplication, TokenCacheContext, type ISerializableTokenCache } from '@azure/msal-node';
-import { EncryptedFileCache } from '../../../src/auth/cache/encrypted-file-cache.js';
+import { EncryptedFileCache, utcStamp } from '../../../src/auth/cache/encrypted-file-cache.js';
 import { encodeCache } from '../../../src/auth/cache/format.js';
 import type { CacheUnreadableReason } from '../../../src/auth/cache/errors.js';
 import { CLIENT_ID, OTHER_CLIENT_ID, REFRESH_TOKEN, USERNAME, captureLog, sampleCache, withTempDir, type LogLine } from './helpers.js';
@@ -244,14 +244,29 @@ test('only the newest 3 moved-aside files are kept', async () => {
   });
 });
 
-/** Makes `dir` refuse new entries: chmod for a normal user, the immutable flag for root. */
-async function freeze(dir: string): Promise<() => Promise<void>> {
+const FROZEN_AT = new Date('2026-01-01T00:00:00Z');
+
+/**
+ * Makes moving `file` aside impossible: chmod for a normal user, the immutable flag for root,
+ * and where root has no chattr (a minimal Debian userland), every name the plugin would try
+ * (it never overwrites an older moved-aside file) is taken already.
+ */
+async function freeze(dir: string, file: string): Promise<() => Promise<void>> {
   if (process.getuid?.() !== 0) {
     await chmod(dir, 0o500);
     return () => chmod(dir, 0o700);
   }
-  execFileSync('chattr', ['+i', dir]);
-  return async () => void execFileSync('chattr', ['-i', dir]);
+  try {
+    execFileSync('chattr', ['+i', dir], { stdio: 'ignore' });
+    return async () => void execFileSync('chattr', ['-i', dir]);
+  } catch {
+    const stamp = utcStamp(FROZEN_AT);
+    const names = Array.from({ length: 100 }, (_, n) => `${file}.unreadable-${stamp}${n === 0 ? '' : `-${n}`}`);
+    for (const name of names) await writeFile(name, 'taken');
+    return async () => {
+      for (const name of names) await rm(name, { force: true });
+    };
+  }
 }
 
 test('an unreadable cache that cannot be moved aside is never overwritten', async () => {
@@ -261,9 +276,9 @@ test('an unreadable cache that cannot be moved aside is never overwritten', asyn
     const file = path.join(folder, 'token-cache.bin');
     const foreign = encodeCache(sampleCache(), randomBytes(32), CLIENT_ID);
     await writeFile(file, foreign);
-    const thaw = await freeze(folder);
+    const thaw = await freeze(folder, file);
     try {
-      const { cache, log } = plugin(file);
+      const { cache, log } = plugin(file, { now: () => FROZEN_AT });
       assert.deepEqual(await usernames(cache), []);
       await persist(cache, sampleCache(CLIENT_ID, 'must-not-replace'));
       await persist(cache, sampleCache(CLIENT_ID, 'must-not-replace-either'));
