@@ -70,7 +70,7 @@ export class MsalIdentity implements IdentityPort {
           logLevel: LogLevel.Warning,
           loggerCallback: (level, message) => {
             const line = { event: 'msal.log' };
-            if (level === LogLevel.Error) msalLog.error(line, message);
+            if (level === LogLevel.Error) msalLog.warn(line, message);
             else if (level === LogLevel.Warning) msalLog.warn(line, message);
             else msalLog.debug(line, message);
           },
@@ -80,17 +80,26 @@ export class MsalIdentity implements IdentityPort {
     this.app = new PublicClientApplication(config);
   }
 
+  private deadRefreshTokens: string | undefined;
+  private refreshTokenFingerprint(): string {
+    const cache = JSON.parse(this.app.getTokenCache().serialize()) as { RefreshToken?: Record<string, { secret?: string }> };
+    return Object.values(cache.RefreshToken ?? {}).map((t) => t.secret ?? '').sort().join('|');
+  }
+
   async trySilent(): Promise<SilentOutcome> {
     const accounts = await this.app.getTokenCache().getAllAccounts();
     const account = accounts[0];
     if (!account) return { kind: 'needs-sign-in' };
     this.account = account;
+    const fingerprint = this.refreshTokenFingerprint();
+    if (fingerprint === this.deadRefreshTokens) return { kind: 'needs-sign-in', why: 'Sign-in expired' };
     try {
       await this.app.acquireTokenSilent({ account, scopes: this.options.scopes });
       this.log.info({ event: 'signin.restored', account: account.username }, `signed in from the token cache as ${account.username}`);
       return { kind: 'ok', account: toAccount(account), online: true };
     } catch (err) {
       if (needsSignIn(err)) {
+        this.deadRefreshTokens = fingerprint;
         this.log.warn({ event: 'signin.expired', account: account.username, reason: describe(err) }, 'the cached sign-in no longer works: a new sign-in is needed');
         return { kind: 'needs-sign-in', why: 'Sign-in expired' };
       }
@@ -183,6 +192,7 @@ export class MsalIdentity implements IdentityPort {
       return result.accessToken;
     } catch (err) {
       if (needsSignIn(err)) {
+        this.deadRefreshTokens = this.refreshTokenFingerprint();
         this.log.warn({ event: 'token.needs_sign_in', reason: describe(err) }, 'the sign-in was revoked or has expired: starting a new sign-in');
         throw new NeedsSignInError('Sign-in expired');
       }

@@ -68,7 +68,7 @@ export function parseConfig(raw: unknown, options: { file?: string; env?: NodeJS
   const normalized = fromPythonSample(raw as Record<string, unknown>, problems);
   const parsed = ConfigSchema.safeParse(normalized, { reportInput: true });
   if (!parsed.success) {
-    problems.push(...parsed.error.issues.map(describeIssue));
+    problems.push(...withoutMisspeltMissing(parsed.error.issues).map(describeIssue));
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(file, problems);
 
@@ -91,9 +91,10 @@ function fromPythonSample(raw: Record<string, unknown>, problems: string[]): Rec
   const parsed = PythonSampleSchema.safeParse(sample, { reportInput: true });
   if (!parsed.success) {
     problems.push(...parsed.error.issues.map(describeIssue));
-    return rest;
+    // Keep the keys that are fine, so their fields are not reported missing as well.
+    for (const issue of parsed.error.issues) if (typeof issue.path[0] === 'string') delete sample[issue.path[0]];
   }
-  const s = parsed.data;
+  const s = PythonSampleSchema.parse(sample);
   const auth = { ...(isObject(rest.auth) ? rest.auth : {}) } as Record<string, unknown>;
   const graph = { ...(isObject(rest.graph) ? rest.graph : {}) } as Record<string, unknown>;
   const merge = (target: Record<string, unknown>, key: string, value: unknown, sampleKey: string, section: string): void => {
@@ -226,6 +227,28 @@ const FIXES: Record<string, string> = {
 
 function dottedPath(p: readonly PropertyKey[]): string {
   return p.map((k) => (typeof k === 'number' ? `[${k}]` : String(k))).join('.').replace(/\.\[/g, '[');
+}
+
+/** The Python sample's keys, as the fields they fill. */
+const SAMPLE_TARGETS: Record<string, string> = { client_id: 'auth.clientId', scope: 'auth.scopes', authority: 'auth.authority' };
+
+/**
+ * "clientid: did you mean client_id?" already says what "auth.clientId is missing" would: drop a
+ * missing field that an unknown key next to it is a misspelling of. One mistake, one line.
+ */
+function withoutMisspeltMissing(issues: z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  const meant = new Set<string>();
+  for (const issue of issues) {
+    if (issue.code !== 'unrecognized_keys') continue;
+    const pattern = issue.path.map((k) => (typeof k === 'number' ? '*' : String(k))).join('.');
+    for (const key of issue.keys) {
+      const guess = closestMatch(key, KNOWN_KEYS[pattern] ?? []);
+      if (!guess) continue;
+      const target = pattern === '' && SAMPLE_TARGETS[guess] ? SAMPLE_TARGETS[guess] : dottedPath([...issue.path, guess]);
+      meant.add(target);
+    }
+  }
+  return issues.filter((issue) => !(issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined && meant.has(dottedPath(issue.path))));
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

@@ -514,7 +514,12 @@ export class EncryptedFileCache implements ICachePlugin {
 function replaceContent(tokenCache: TokenCacheContext['tokenCache'], json: string): void {
   const store = (tokenCache as { getKVStore?: () => unknown }).getKVStore?.();
   if (typeof store === 'object' && store !== null) {
-    for (const name of Object.keys(store)) delete (store as Record<string, unknown>)[name];
+    // Only the token cache's own entries: msal keeps its discovery results, throttling and
+    // telemetry in the same store, and they are not in the file.
+    for (const name of Object.keys(store)) {
+      if (name.startsWith('authority-metadata') || name.startsWith('throttling') || name.startsWith('server-telemetry')) continue;
+      delete (store as Record<string, unknown>)[name];
+    }
   }
   tokenCache.deserialize(json);
 }

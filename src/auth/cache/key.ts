@@ -51,6 +51,9 @@ export async function loadKeyFile(file: string, options: LoadKeyFileOptions = {}
         `token cache key file ${file} does not exist: create one with \`${keygenCommand(file)}\` (or point "cache.keyFile" at an existing key)`,
         { cause: err });
     }
+    if (code === 'EISDIR') {
+      throw new KeyFileError(file, 'unreadable', `token cache key file ${file} is a directory: point "cache.keyFile" at the key file itself`, { cause: err });
+    }
     throw new KeyFileError(file, 'unreadable',
       `token cache key file ${file} cannot be read (${code ?? String(err)}): check that the service user owns it`, { cause: err });
   }

@@ -1,0 +1,62 @@
+/**
+ * The bench's child: `graph-device-agent run` as cli.ts does it (the same imports up front, run.ts
+ * loaded after the configuration), with one difference: the display is the real SSD1306 driver on
+ * the SSD1306 emulator instead of a real I2C bus, so the bench sees when the first frame is lit.
+ *
+ * argv: <config file>. env: BENCH_BUS_BYTES_PER_SECOND (0 or absent: writes complete at once;
+ * 11111 ≈ a 100 kHz bus, 9 clocks a byte).
+ *
+ * Writes `BENCH {"event":"first-frame"}` on stderr when the panel first shows a whole frame. The
+ * agent's JSON log goes to stdout as usual. Runs only as built JS (see build.ts), never under tsx.
+ */
+import { writeSync } from 'node:fs';
+import { ConfigError, EXIT_CONFIG, findConfigFile, loadConfigFile } from '../../../src/config/index.js';
+import { createLogger } from '../../../src/log.js';
+import { Ssd1306Display } from '../../../src/display/ssd1306/index.js';
+import { Ssd1306Emulator } from '../../support/ssd1306-emulator.js';
+
+const FULL_FRAME_DATA_BYTES = 1024;
+
+function mark(event: string, fields: Record<string, unknown> = {}): void {
+  writeSync(2, `BENCH ${JSON.stringify({ event, ...fields })}\n`);
+}
+
+async function main(): Promise<number> {
+  let config;
+  try {
+    config = loadConfigFile(findConfigFile(process.argv[2]));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.report()}\n`);
+      return EXIT_CONFIG;
+    }
+    throw err;
+  }
+  const logger = createLogger({ level: config.log.level });
+  const bytesPerSecond = Number(process.env.BENCH_BUS_BYTES_PER_SECOND ?? 0);
+  let lit = false;
+  const emulator: Ssd1306Emulator = new Ssd1306Emulator({
+    ...(bytesPerSecond > 0 ? { bytesPerSecond } : {}),
+    onTransaction: () => {
+      if (!lit && emulator.displayOn && emulator.stats.dataBytes >= FULL_FRAME_DATA_BYTES) {
+        lit = true;
+        mark('first-frame');
+      }
+    },
+  });
+  const display = new Ssd1306Display({
+    bus: 1, address: 0x3c, width: 128, height: 64, controller: 'ssd1306',
+    logger: logger.child({ component: 'display' }),
+    openBus: async () => emulator,
+  });
+  const { runDaemon } = await import('../../../src/run.js');
+  return runDaemon(config, { logger, overrides: { display } });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bench daemon: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
