@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
-import { ConfigError, EXIT_CONFIG, findConfigFile, loadConfigFile } from './config/index.js';
-import { createLogger } from './log.js';
+import { ConfigError, EXIT_CONFIG } from './config/errors.js';
+import { findConfigFile } from './config/locate.js';
 
 /**
- * graph-device-agent: argv → one command. Kept small and free of heavy imports, so the first frame
- * is drawn before msal-node is loaded.
+ * graph-device-agent: argv → one command. Kept small and free of heavy imports (each command loads
+ * what it needs), so `run` draws its first frame before the schema library, the logger and
+ * msal-node are loaded.
  */
 
 const USAGE = `Usage: graph-device-agent [command] [options]
@@ -64,16 +65,22 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const command = positionals[0] ?? 'run';
+  let early: import('./app/early-display.js').EarlyDisplay | undefined;
   try {
     switch (command) {
       case 'run': {
         // Until the signal button is listening, SIGUSR1 would open Node's debugger: ignore it.
         process.on('SIGUSR1', () => undefined);
-        const config = loadConfigFile(findConfigFile(values.config));
+        const file = findConfigFile(values.config);
+        const { openEarlyDisplay } = await import('./app/early-display.js');
+        early = await openEarlyDisplay(file);
+        const { loadConfigFile } = await import('./config/load.js');
+        const config = loadConfigFile(file);
         const { runDaemon } = await import('./run.js');
-        return await runDaemon(config);
+        return await runDaemon(config, { ...(early ? { early } : {}) });
       }
       case 'check-config': {
+        const { loadConfigFile } = await import('./config/load.js');
         const config = loadConfigFile(findConfigFile(values.config));
         process.stdout.write(`${JSON.stringify(config, null, 2)}\nconfiguration OK: ${config.configFile}\n`);
         return 0;
@@ -119,10 +126,13 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.report()}\n`);
       // Also one JSON line for the journal, so `journalctl -p err` shows why the service stopped.
-      createLogger({ destination: process.stdout }).error({ event: 'config.invalid', file: err.file, problems: err.problems }, err.report());
+      const { createLogger } = await import('./log.js');
+      const logger = createLogger({ destination: process.stdout });
+      early?.logger.attach(logger);
+      logger.error({ event: 'config.invalid', file: err.file, problems: err.problems }, err.report());
       if (command === 'run') {
         const { showConfigProblem } = await import('./commands/config-problem.js');
-        await showConfigProblem(err);
+        await showConfigProblem(err, early?.display);
       }
       return EXIT_CONFIG;
     }

@@ -4,6 +4,7 @@ import { createLogger, type Logger } from './log.js';
 import { journaldDestination } from './log-journald.js';
 import { createApp, type AppOverrides } from './app/app.js';
 import type { State } from './agent/machine.js';
+import { sameDisplay, type EarlyDisplay } from './app/early-display.js';
 import { createServiceNotifier } from './service/notify.js';
 import { StatusFile, STATUS_FILE_NAME } from './service/status-file.js';
 
@@ -11,6 +12,8 @@ import { StatusFile, STATUS_FILE_NAME } from './service/status-file.js';
 const STOP_DEADLINE_MS = 2_000;
 
 export interface RunOptions {
+  /** The display `run` opened to draw its first frame before the configuration was loaded. */
+  early?: EarlyDisplay;
   logger?: Logger;
   overrides?: AppOverrides;
   /** Resolves when the daemon should stop; by default SIGTERM or SIGINT. */
@@ -48,14 +51,30 @@ export async function runDaemon(config: ResolvedConfig, options: RunOptions = {}
     void statusFile.update({ state: state.name, healthy: isHealthy(state), detail: description });
     options.overrides?.onStateChange?.(state, description);
   };
-  const app = await createApp(config, logger, { ...options.overrides, onStateChange });
+  // The display that already shows "Starting" is kept when the validated settings are the same.
+  let early: { display: NonNullable<AppOverrides['display']>; displayOpen: true } | undefined;
+  if (options.early) {
+    options.early.logger.attach(logger.child({ component: 'display' }));
+    if (sameDisplay(options.early.settings, config.display) && !options.overrides?.display) {
+      early = { display: options.early.display, displayOpen: true };
+    } else {
+      await options.early.display.close({ blank: false }).catch(() => undefined);
+    }
+  }
+  const app = await createApp(config, logger, { ...options.overrides, ...early, onStateChange });
   logger.info({ event: 'agent.starting', config: config.configFile, display: app.display.name, pid: process.pid }, 'graph-device-agent starting');
   // Signals do not keep Node's event loop alive; in a state with no timers (waiting for a press)
   // the process would otherwise just end.
   const keepAlive = setInterval(() => undefined, 1 << 30);
+  // `on`, not `once`: proper-lockfile's signal-exit re-raises a signal when its own handler is the
+  // only one left, which would kill the process in the middle of the orderly stop.
+  const onTerm = (): void => resolveStop('SIGTERM');
+  const onInt = (): void => resolveStop('SIGINT');
+  let resolveStop: (signal: string) => void = () => undefined;
   const stopSignal = options.stopSignal ?? new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
+    resolveStop = resolve;
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
   });
   try {
     await app.start();
@@ -76,6 +95,8 @@ export async function runDaemon(config: ResolvedConfig, options: RunOptions = {}
     logger.info({ event: 'agent.stopped' }, 'stopped');
     return 0;
   } finally {
+    process.off('SIGTERM', onTerm);
+    process.off('SIGINT', onInt);
     clearInterval(keepAlive);
     process.off('unhandledRejection', onRejection);
     process.off('uncaughtException', onException);

@@ -29,6 +29,8 @@ export interface AgentOptions {
   jobs: JobsPort;
   logger: Logger;
   autoRenewCodes: number;
+  /** The display is open already (the CLI drew the first frame before loading the rest). */
+  displayOpen?: boolean;
   /** How long "Sign out?" waits for the confirming press. */
   confirmTimeoutMs?: number;
   /** Burn-in: turn the panel off after this long on the signed-in screen with nothing happening; 0 = never. */
@@ -82,10 +84,12 @@ export class Agent {
 
   /** Start-up order: the display first (so the person sees something), then the button, then sign-in. */
   async start(): Promise<void> {
-    try {
-      await this.options.display.open();
-    } catch (err) {
-      this.displayProblem(err);
+    if (!this.options.displayOpen) {
+      try {
+        await this.options.display.open();
+      } catch (err) {
+        this.displayProblem(err);
+      }
     }
     await this.redraw();
     await this.options.button.start({

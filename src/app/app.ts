@@ -15,6 +15,8 @@ import { createButtons } from './buttons.js';
 /** What tests, the demo and the daemon may put in place of the configured parts. */
 export interface AppOverrides {
   display?: Display;
+  /** The display above is open already (and shows the first frame). */
+  displayOpen?: boolean;
   /** Added to the configured buttons (the demo's keyboard, a test's fake). */
   extraButton?: Button;
   /** Output of the terminal display. */
@@ -88,6 +90,7 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
     jobs: jobsPort,
     logger,
     autoRenewCodes: config.signIn.autoRenewCodes,
+    ...(overrides.displayOpen ? { displayOpen: true } : {}),
     confirmTimeoutMs: config.button.confirmTimeoutMs,
     sleepAfterMs: config.display.sleepAfterSec * 1000,
     ...(overrides.now ? { now: overrides.now } : {}),

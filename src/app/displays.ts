@@ -34,6 +34,7 @@ export async function createDisplay(config: Pick<ResolvedConfig, 'display'>, log
     }
     case 'png':
     case 'none':
+    case 'auto': // resolved by the config loader; nothing to draw on otherwise
       break;
   }
   if (d.pngPath) displays.push(new PngDisplay({ path: d.pngPath, ...size, scale: d.pngScale, log }));

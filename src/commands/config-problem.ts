@@ -5,16 +5,17 @@ import { DisplaySchema } from '../config/schema.js';
 import { renderScreen } from '../display/screens.js';
 import { silentLogger } from '../log.js';
 import { createDisplay } from '../app/displays.js';
+import type { Display } from '../display/display.js';
 
 /**
  * A device with no monitor: when the configuration is wrong, say so on the OLED as well as in the
  * journal, if the display section itself can be read. Best effort, and bounded in time: the agent
  * is exiting with 78 either way.
  */
-export async function showConfigProblem(err: ConfigError, timeoutMs = 3_000): Promise<void> {
+export async function showConfigProblem(err: ConfigError, opened?: Display, timeoutMs = 3_000): Promise<void> {
   if (!err.file) return;
-  let display;
-  try {
+  let display = opened;
+  if (!display) try {
     const raw = JSON.parse(readFileSync(err.file, 'utf8')) as { display?: unknown };
     const parsed = DisplaySchema.safeParse(raw.display ?? {});
     if (!parsed.success || (parsed.data.driver !== 'ssd1306' && !parsed.data.pngPath)) return;
@@ -33,7 +34,7 @@ export async function showConfigProblem(err: ConfigError, timeoutMs = 3_000): Pr
     tone: 'error',
   }, Date.now(), { width: display.width, height: display.height });
   const shown = (async () => {
-    await display.open();
+    if (!opened) await display.open();
     await display.show(frame);
     await display.close({ blank: false });
   })();

@@ -18,26 +18,7 @@ export interface ResolvedConfig extends Config {
   cache: Config['cache'] & { path: string; keyFile: string };
 }
 
-/** Where `run` looks when no `--config` is given, in order. */
-export function defaultConfigCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
-  return [
-    env.GRAPH_DEVICE_AGENT_CONFIG,
-    '/etc/graph-device-agent/config.json',
-    path.resolve('parameters.json'), // Microsoft's Python sample keeps its settings here
-  ].filter((p): p is string => Boolean(p));
-}
-
-export function findConfigFile(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  if (explicit) return path.resolve(explicit);
-  const found = defaultConfigCandidates(env).find((p) => existsSync(p));
-  if (!found) {
-    throw new ConfigError(undefined, [
-      `no configuration file found (looked in ${defaultConfigCandidates(env).join(', ')}): ` +
-        'copy config/config.example.json to /etc/graph-device-agent/config.json, set auth.clientId, or pass --config FILE',
-    ]);
-  }
-  return found;
-}
+export { defaultConfigCandidates, findConfigFile } from './locate.js';
 
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
   let text: string;
@@ -190,7 +171,11 @@ function resolvePaths(config: Config, file: string | undefined, env: NodeJS.Proc
     stateDirectory,
     network: { ...config.network, ...(caFile ? { caFile } : {}) },
     cache: { ...config.cache, path: config.cache.path ? abs(config.cache.path) : path.join(stateDirectory, 'token-cache.bin'), keyFile },
-    display: { ...config.display, ...(config.display.pngPath ? { pngPath: abs(config.display.pngPath) } : {}) },
+    display: {
+      ...config.display,
+      driver: config.display.driver === 'auto' ? (process.stdout.isTTY ? 'terminal' : 'none') : config.display.driver,
+      ...(config.display.pngPath ? { pngPath: abs(config.display.pngPath) } : {}),
+    },
     graph: {
       ...config.graph,
       // A job's output file is data the agent writes: relative to the state directory, not /etc.

@@ -63,7 +63,8 @@ export const CacheSchema = z.strictObject({
 });
 
 export const DisplaySchema = z.strictObject({
-  driver: z.enum(['ssd1306', 'terminal', 'png', 'none']).default('terminal'),
+  /** `auto`: the terminal when the agent runs in one, else none (frames never go to the journal). */
+  driver: z.enum(['auto', 'ssd1306', 'terminal', 'png', 'none']).default('auto'),
   width: z.literal(128).default(128),
   height: z.union([z.literal(64), z.literal(32)]).default(64),
   /** Also write every frame to this PNG file (replaced atomically): for the `png` driver, or as a mirror. */
@@ -112,7 +113,7 @@ export const ConfigSchema = z.strictObject({
   graph: GraphSchema.default({ baseUrl: 'https://graph.microsoft.com/v1.0' }),
   network: NetworkSchema.default({ timeoutSec: 30 }),
   cache: CacheSchema.default({}),
-  display: DisplaySchema.default({ driver: 'terminal', width: 128, height: 64, pngScale: 4, bus: 1, address: 0x3c, controller: 'ssd1306', rotate180: false, sleepAfterSec: 300 }),
+  display: DisplaySchema.default({ driver: 'auto', width: 128, height: 64, pngScale: 4, bus: 1, address: 0x3c, controller: 'ssd1306', rotate180: false, sleepAfterSec: 300 }),
   button: ButtonSchema.default({ driver: 'none', bcmPin: 17, activeLow: true, bounceTimeMs: 30, holdTimeMs: 2000, confirmTimeoutMs: 10_000 }),
   log: LogSchema.default({ level: 'info' }),
   signIn: SignInSchema.default({ autoRenewCodes: 3, minPollIntervalSec: 1, offlineRetryMaxSec: 30 }),

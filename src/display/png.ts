@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { PNG } from 'pngjs';
+import { createRequire } from 'node:module';
+import type { PNG as PngClass } from 'pngjs';
 import type { Logger } from '../log.js';
 import type { Display } from './display.js';
 import { Frame } from './frame.js';
@@ -51,6 +52,7 @@ export function frameToPng(frame: Frame, style: PngStyle = {}): Buffer {
   const bezelColor = style.bezelColor ?? [32, 32, 32];
   // A lighter line at the bezel's outer edge gives it some depth.
   const edgeColor: Rgb = [bezelColor[0] + 24, bezelColor[1] + 24, bezelColor[2] + 24].map((c) => Math.min(255, c)) as [number, number, number];
+  const PNG = pngjs();
   const png = new PNG({ width: frame.width * scale + 2 * bezel, height: frame.height * scale + 2 * bezel });
   const put = (px: number, py: number, [r, g, b]: Rgb): void => {
     const i = (py * png.width + px) * 4;
@@ -167,4 +169,11 @@ export class PngDisplay implements Display {
     this.queue = next.catch(() => undefined);
     return next;
   }
+}
+
+/** pngjs is loaded on the first PNG written, not at start-up (most devices write none). */
+let pngModule: typeof PngClass | undefined;
+function pngjs(): typeof PngClass {
+  pngModule ??= (createRequire(import.meta.url)('pngjs') as { PNG: typeof PngClass }).PNG;
+  return pngModule;
 }

@@ -1,4 +1,5 @@
-import QRCode from 'qrcode';
+import { createRequire } from 'node:module';
+import type * as QRCodeModule from 'qrcode';
 import type { Frame } from './frame.js';
 
 /**
@@ -37,6 +38,7 @@ const LEVELS = ['L', 'M', 'Q'] as const;
  * the smallest one (a smudged screen or a glare still scans).
  */
 export function qrMatrix(text: string): QrMatrix {
+  const QRCode = qrcode();
   const smallest = QRCode.create(text, { errorCorrectionLevel: 'L' });
   let chosen = smallest;
   let level: QrMatrix['errorCorrection'] = 'L';
@@ -104,4 +106,11 @@ export function drawQr(frame: Frame, placement: QrPlacement, x: number, y: numbe
       if (matrix.dark(mx, my)) frame.fillRect(x + quiet + mx * scale, y + quiet + my * scale, scale, scale, false);
     }
   }
+}
+
+/** Loaded on the first QR code, not at start-up: the first frame ("Starting") has none. */
+let qrcodeModule: typeof QRCodeModule | undefined;
+function qrcode(): typeof QRCodeModule {
+  qrcodeModule ??= createRequire(import.meta.url)('qrcode') as typeof QRCodeModule;
+  return qrcodeModule;
 }

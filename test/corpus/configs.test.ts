@@ -35,7 +35,7 @@ const CASES: Record<string, Case> = {
   'type-timeout-string.json': { field: 'network.timeoutSec', fix: /is "30", expected number/ },
   'type-auto-renew-negative.json': { field: 'signIn.autoRenewCodes', fix: /expected number to be >=0/ },
   'type-log-level-unknown.json': { field: 'log.level', fix: /expected one of "fatal"\|"error"\|"warn"\|"info"\|"debug"\|"trace"/ },
-  'type-display-driver-unknown.json': { field: 'display.driver', fix: /expected one of "ssd1306"\|"terminal"\|"png"\|"none"/ },
+  'type-display-driver-unknown.json': { field: 'display.driver', fix: /expected one of "auto"\|"ssd1306"\|"terminal"\|"png"\|"none"/ },
   'type-hold-time-too-short.json': { field: 'button.holdTimeMs', fix: />=100/ },
   'type-jobs-not-a-list.json': { field: 'graph.jobs', fix: /expected array/ },
   'type-rotate-yes.json': { field: 'display.rotate180', fix: /is "yes", expected boolean/ },

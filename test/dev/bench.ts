@@ -65,7 +65,7 @@ async function childConfig(root: string, name: string, idp: IdentityEmulator): P
     auth: { clientId: 'd1f4e3c2-1111-2222-3333-444455556666', authority: idp.authority, knownAuthorities: [idp.knownAuthority] },
     graph: { baseUrl: idp.graphBaseUrl },
     network: { caFile: idp.caFile },
-    display: { driver: 'none' }, // replaced by the emulated SSD1306 in bench/daemon.ts
+    display: { driver: 'ssd1306' }, // on an emulated bus: see bench/daemon.ts
     stateDirectory: path.join(dir, 'state'),
   }));
   return file;
@@ -212,6 +212,13 @@ async function main(): Promise<void> {
   try {
     log('start-up to the first frame');
     const first = await measureFirstFrame(build, idp, root);
+    if (process.env.BENCH_ONLY === 'first-frame') {
+      // A quick look while working on start-up: npm run bench with BENCH_ONLY=first-frame.
+      const a = median(first.agentMs);
+      const n = median(first.nodeMs);
+      process.stdout.write(`first frame ${ms(a)}, node -e 0 ${ms(n)} (${(a / n).toFixed(2)}x)\n`);
+      return;
+    }
     log('import cost of the packages loaded before the first frame');
     const imports = await measureImportCosts();
     log('memory and idle CPU (children)');

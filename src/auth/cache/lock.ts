@@ -1,7 +1,6 @@
 import { mkdir, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { lock as lockFile } from 'proper-lockfile';
 import type { Logger } from '../../log.js';
 
 /**
@@ -66,6 +65,8 @@ export class CacheLock {
       await this.breakIfAbandoned();
       let release: () => Promise<void>;
       try {
+        // Loaded on the first cache write, after the first frame: start-up stays fast.
+        const { lock: lockFile } = await import('proper-lockfile');
         release = await lockFile(this.target, {
           realpath: false,
           lockfilePath: this.path,

@@ -1,6 +1,6 @@
 /**
- * The bench's child: `graph-device-agent run` as cli.ts does it (the same imports up front, run.ts
- * loaded after the configuration), with one difference: the display is the real SSD1306 driver on
+ * The bench's child: `graph-device-agent run` as cli.ts does it (the first frame from the display section, then
+ * the configuration and run.ts), with one difference: the display is the real SSD1306 driver on
  * the SSD1306 emulator instead of a real I2C bus, so the bench sees when the first frame is lit.
  *
  * argv: <config file>. env: BENCH_BUS_BYTES_PER_SECOND (0 or absent: writes complete at once;
@@ -10,8 +10,9 @@
  * agent's JSON log goes to stdout as usual. Runs only as built JS (see build.ts), never under tsx.
  */
 import { writeSync } from 'node:fs';
-import { ConfigError, EXIT_CONFIG, findConfigFile, loadConfigFile } from '../../../src/config/index.js';
-import { createLogger } from '../../../src/log.js';
+import { ConfigError, EXIT_CONFIG } from '../../../src/config/errors.js';
+import { findConfigFile } from '../../../src/config/locate.js';
+import { openEarlyDisplay } from '../../../src/app/early-display.js';
 import { Ssd1306Display } from '../../../src/display/ssd1306/index.js';
 import { Ssd1306Emulator } from '../../support/ssd1306-emulator.js';
 
@@ -22,17 +23,6 @@ function mark(event: string, fields: Record<string, unknown> = {}): void {
 }
 
 async function main(): Promise<number> {
-  let config;
-  try {
-    config = loadConfigFile(findConfigFile(process.argv[2]));
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.report()}\n`);
-      return EXIT_CONFIG;
-    }
-    throw err;
-  }
-  const logger = createLogger({ level: config.log.level });
   const bytesPerSecond = Number(process.env.BENCH_BUS_BYTES_PER_SECOND ?? 0);
   let lit = false;
   const emulator: Ssd1306Emulator = new Ssd1306Emulator({
@@ -44,13 +34,28 @@ async function main(): Promise<number> {
       }
     },
   });
-  const display = new Ssd1306Display({
-    bus: 1, address: 0x3c, width: 128, height: 64, controller: 'ssd1306',
-    logger: logger.child({ component: 'display' }),
-    openBus: async () => emulator,
+  // As cli.ts does for `run`: the first frame from the display section alone, then the rest.
+  const file = findConfigFile(process.argv[2]);
+  const early = await openEarlyDisplay(file, {
+    make: async (settings, logger) => new Ssd1306Display({
+      bus: settings.bus, address: settings.address, width: settings.width, height: settings.height, controller: settings.controller,
+      logger, openBus: async () => emulator,
+    }),
   });
+  if (!early) throw new Error('the bench config must name an ssd1306 display');
+  const { loadConfigFile } = await import('../../../src/config/load.js');
+  let config;
+  try {
+    config = loadConfigFile(file);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.report()}\n`);
+      return EXIT_CONFIG;
+    }
+    throw err;
+  }
   const { runDaemon } = await import('../../../src/run.js');
-  return runDaemon(config, { logger, overrides: { display } });
+  return runDaemon(config, { early });
 }
 
 main().then(
