@@ -1,5 +1,5 @@
 import type { Display } from '../display/display.js';
-import { renderScreen } from '../display/screens.js';
+import { renderScreen, warmUpScreens } from '../display/screens.js';
 import type { Button } from '../button/button.js';
 import type { IdentityPort, DeviceCodeAttempt } from '../auth/identity.js';
 import { SignInFailedError } from '../auth/identity.js';
@@ -92,6 +92,8 @@ export class Agent {
       }
     }
     await this.redraw();
+    // While the first frame is up and before any code can arrive (msal-node still has to load).
+    setImmediate(warmUpScreens);
     await this.options.button.start({
       pressed: () => {
         this.wake();
