@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import type { Display } from '../display/display.js';
 import type { Frame } from '../display/frame.js';
 import { TerminalDisplay, PngDisplay } from '../display/index.js';
+import type { Ssd1306DisplayOptions } from '../display/ssd1306/index.js';
 
 /**
  * The display a configuration asks for. The SSD1306 driver (native i2c-bus) is imported only when
@@ -20,16 +21,7 @@ export async function createDisplay(config: Pick<ResolvedConfig, 'display'>, log
       break;
     case 'ssd1306': {
       const { createSsd1306Display } = await import('../display/ssd1306/index.js');
-      displays.push(createSsd1306Display({
-        bus: d.bus,
-        address: d.address,
-        width: d.width,
-        height: d.height,
-        controller: d.controller,
-        ...(d.contrast !== undefined ? { contrast: d.contrast } : {}),
-        rotate180: d.rotate180,
-        logger: log,
-      }));
+      displays.push(createSsd1306Display(ssd1306Options(d, log)));
       break;
     }
     case 'png':
@@ -40,6 +32,20 @@ export async function createDisplay(config: Pick<ResolvedConfig, 'display'>, log
   if (d.pngPath) displays.push(new PngDisplay({ path: d.pngPath, ...size, scale: d.pngScale, log }));
   if (displays.length === 0) return new NoDisplay(d.width, d.height);
   return displays.length === 1 ? displays[0]! : new MirroredDisplays(displays);
+}
+
+/** The SSD1306 driver's options from the display section (the agent and hw-test agree). */
+export function ssd1306Options(d: ResolvedConfig['display'], logger: Logger): Ssd1306DisplayOptions {
+  return {
+    bus: d.bus,
+    address: d.address,
+    width: d.width,
+    height: d.height,
+    controller: d.controller,
+    ...(d.contrast !== undefined ? { contrast: d.contrast } : {}),
+    rotate180: d.rotate180,
+    logger,
+  };
 }
 
 /** For a box with no panel at all: the code is in the log (`device_code.issued`). */

@@ -10,7 +10,7 @@ import { renderTestPattern, testPatternCorners, testPatternLines, testPatternTex
 import { Ssd1306Display, hexAddress, type I2cBusLike } from '../display/ssd1306/index.js';
 import { TerminalDisplay } from '../display/terminal.js';
 import { PngDisplay } from '../display/png.js';
-import { NoDisplay } from '../app/displays.js';
+import { NoDisplay, ssd1306Options } from '../app/displays.js';
 import { GpioButton, type GpioConstructor } from '../button/index.js';
 import type { ButtonListener } from '../button/button.js';
 import { readAgentProcess } from './status.js';
@@ -177,17 +177,7 @@ async function openDisplay(config: HardwareConfig, logger: Logger, options: HwTe
   if (d.driver !== 'ssd1306') {
     return d.pngPath ? new PngDisplay({ ...size, path: d.pngPath, scale: d.pngScale, log: logger }) : new NoDisplay(d.width, d.height);
   }
-  return new Ssd1306Display({
-    bus: d.bus,
-    address: d.address,
-    width: d.width,
-    height: d.height,
-    controller: d.controller,
-    ...(d.contrast !== undefined ? { contrast: d.contrast } : {}),
-    rotate180: d.rotate180,
-    logger,
-    ...(options.openBus ? { openBus: options.openBus } : {}),
-  });
+  return new Ssd1306Display({ ...ssd1306Options(d, logger), ...(options.openBus ? { openBus: options.openBus } : {}) });
 }
 
 /**
