@@ -38,6 +38,16 @@ const LEVELS = ['L', 'M', 'Q'] as const;
  * the smallest one (a smudged screen or a glare still scans).
  */
 export function qrMatrix(text: string): QrMatrix {
+  // The countdown redraws the code screen every second with the same URL: encode it once.
+  if (lastMatrix?.text === text) return lastMatrix.matrix;
+  const matrix = encodeQr(text);
+  lastMatrix = { text, matrix };
+  return matrix;
+}
+
+let lastMatrix: { text: string; matrix: QrMatrix } | undefined;
+
+function encodeQr(text: string): QrMatrix {
   const QRCode = qrcode();
   const smallest = QRCode.create(text, { errorCorrectionLevel: 'L' });
   let chosen = smallest;
