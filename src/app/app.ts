@@ -9,7 +9,7 @@ import { NeedsSignInError, TokenUnavailableError, type IdentityPort } from '../a
 import { GraphJobs, type CronScheduler, type JobRun } from '../graph/jobs.js';
 import { configuredJobs, createGraphClient, createIdentity } from './graph-parts.js';
 import { createDisplay } from './displays.js';
-import { recordGraphRun } from '../commands/status.js';
+import { recordGraphRun } from '../graph/last-run.js';
 import { createButtons } from './buttons.js';
 
 /** What tests, the demo and the daemon may put in place of the configured parts. */

@@ -7,8 +7,7 @@ import { createLogger, silentLogger, type Logger } from '../log.js';
 import { decodeCache } from '../auth/cache/format.js';
 import { EncryptedFileCache, type CacheStatus } from '../auth/cache/encrypted-file-cache.js';
 import { describeKeySource, resolveKey, type ResolvedKey } from '../auth/key-source.js';
-import { writeJsonAtomic } from '../graph/output.js';
-import type { JobRun } from '../graph/jobs.js';
+import { readLastGraph, type LastGraphFile } from '../graph/last-run.js';
 import type { StatusFileContent } from '../service/status-file.js';
 
 /**
@@ -90,74 +89,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
-// ---- the last Graph results -------------------------------------------------------------------
-
-/** `STATE/last-graph.json`: the agent writes it after every Graph job run (see {@link recordGraphRun}). */
-export const LAST_GRAPH_FILE = 'last-graph.json';
-
-export interface GraphRunSummary {
-  job: string;
-  path: string;
-  ok: boolean;
-  /** ISO 8601, when the run ended. */
-  at: string;
-  durationMs: number;
-  status?: number;
-  /** Why it failed: forbidden, not-found, throttled, server, network, unauthorized, ... */
-  kind?: string;
-  /** One line a person understands (a failure), or the screen line (a success). */
-  message?: string;
-  line?: string;
-  requestId?: string;
-}
-
-export interface LastGraphFile {
-  /** The newest run of any job. */
-  last: GraphRunSummary;
-  /** The newest run of each job. */
-  jobs: Record<string, GraphRunSummary>;
-}
-
-export function summarizeGraphRun(run: JobRun): GraphRunSummary {
-  const r = run.result;
-  return {
-    job: run.job,
-    path: run.path,
-    ok: run.ok,
-    at: new Date(Date.parse(run.startedAt) + run.durationMs).toISOString(),
-    durationMs: run.durationMs,
-    ...(r.status !== undefined ? { status: r.status } : {}),
-    ...(!r.ok ? { kind: r.kind, message: r.message } : {}),
-    ...(run.line !== undefined ? { line: run.line } : {}),
-    ...(r.requestId !== undefined ? { requestId: r.requestId } : {}),
-  };
-}
-
-/**
- * For the agent: records a finished Graph job in `STATE/last-graph.json` (atomically, 0600: the
- * screen lines name a person). Never rejects; a failed write is logged at debug (it is only for
- * `status`). Job results hold no token.
- */
-export async function recordGraphRun(stateDirectory: string, run: JobRun, logger?: Logger): Promise<void> {
-  const file = path.join(stateDirectory, LAST_GRAPH_FILE);
-  const summary = summarizeGraphRun(run);
-  const previous = await readLastGraph(stateDirectory);
-  const content: LastGraphFile = { last: summary, jobs: { ...(previous?.jobs ?? {}), [run.job]: summary } };
-  try {
-    await writeJsonAtomic(file, content);
-  } catch (err) {
-    logger?.debug({ event: 'status.last_graph_failed', file, error: (err as Error).message }, `could not write ${file}`);
-  }
-}
-
-export async function readLastGraph(stateDirectory: string): Promise<LastGraphFile | null> {
-  try {
-    const parsed = JSON.parse(await readFile(path.join(stateDirectory, LAST_GRAPH_FILE), 'utf8')) as LastGraphFile;
-    return typeof parsed === 'object' && parsed !== null && typeof parsed.last === 'object' ? parsed : null;
-  } catch {
-    return null;
-  }
-}
+export { LAST_GRAPH_FILE, recordGraphRun, summarizeGraphRun, type GraphRunSummary } from '../graph/last-run.js';
 
 // ---- what the cache knows -----------------------------------------------------------------------
 
