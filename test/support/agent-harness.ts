@@ -116,7 +116,8 @@ export async function startHarness(options: { emulator?: IdentityEmulatorOptions
     async close() {
       for (const a of agents) await a.stop().catch(() => undefined);
       await idp.close();
-      await rm(dir, { recursive: true, force: true });
+      // maxRetries: a job's last result may still be landing in the folder (ENOTEMPTY).
+      await rm(dir, { recursive: true, force: true, maxRetries: 5 });
     },
   };
 }
