@@ -137,8 +137,8 @@ class TrackedDisplay implements Display {
   }
 }
 
-/** Resources that mean work in flight: timers, file operations, connections being made, writes. */
-const WORK = new Set(['Timeout', 'Immediate', 'FSReqPromise', 'FSReqCallback', 'FileHandleCloseReq', 'GetAddrInfoReqWrap', 'TCPConnectWrap', 'WriteWrap', 'ShutdownWrap', 'TLSWrap', 'TCPSocketWrap']);
+/** Resources that mean work in flight: timers, file operations, handles being closed, connections being made, writes. */
+const WORK = new Set(['Timeout', 'Immediate', 'FSReqPromise', 'FSReqCallback', 'FileHandleCloseReq', 'CloseReq', 'GetAddrInfoReqWrap', 'TCPConnectWrap', 'WriteWrap', 'ShutdownWrap', 'TLSWrap', 'TCPSocketWrap']);
 const workInFlight = (): number => process.getActiveResourcesInfo().filter((r) => WORK.has(r)).length;
 
 function resourceCounts(): Record<string, number> {
