@@ -25,3 +25,17 @@ export function captureLogs(level: LogLevel = 'debug'): { logger: Logger; raw: s
   const lines = (): LogLine[] => raw.map((l) => JSON.parse(l) as LogLine);
   return { logger, raw, lines, events: () => lines().map((l) => l.event ?? '') };
 }
+
+/** The same, as a live array of parsed lines (what the button and display tests read). */
+export function captureLog(): { logger: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line.trim() !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
+      }
+      done();
+    },
+  });
+  return { logger: createLogger({ level: 'debug', destination }), lines };
+}

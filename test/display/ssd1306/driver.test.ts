@@ -1,10 +1,10 @@
 // The real driver and the real oled-i2c-bus, writing into the emulated controller.
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Frame } from '../../../src/display/frame.js';
 import { renderScreen, type Screen } from '../../../src/display/screens.js';
 import { rotateFrame180 } from '../../support/ssd1306-emulator.js';
-import { border, checker, differences, rig as newRig, textish, type Rig } from './helpers.js';
+import { border, checker, assertShows, checkedRigs, textish } from './helpers.js';
 
 /**
  * A full 128×64 frame on the bus: the window command (address + 7 bytes) and the data write
@@ -14,20 +14,8 @@ import { border, checker, differences, rig as newRig, textish, type Rig } from '
 const FULL_FRAME_WIRE_BYTES = 8 + 1026;
 const TICK_BUDGET = 0.05 * FULL_FRAME_WIRE_BYTES;
 
-/** Every rig is checked after its test: no protocol violation, no display.error (the driver swallows faults). */
-const rigs: Rig[] = [];
-const rig = (...args: Parameters<typeof newRig>): Rig => {
-  const created = newRig(...args);
-  rigs.push(created);
-  return created;
-};
-afterEach(() => {
-  for (const created of rigs.splice(0)) created.assertHealthy();
-});
-
-function assertShows(visible: Frame, expected: Frame, what: string): void {
-  assert.ok(visible.equals(expected), `${what}: the panel differs at ${differences(visible, expected).join(' ')}`);
-}
+/** Every rig is checked after its test: no protocol violation, no display.error. */
+const rig = checkedRigs();
 
 describe('Ssd1306Display on an SSD1306', () => {
   for (const height of [64, 32] as const) {

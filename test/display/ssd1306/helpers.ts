@@ -1,23 +1,13 @@
-import { Writable } from 'node:stream';
+import assert from 'node:assert/strict';
+import { afterEach } from 'node:test';
 import { SMALL, drawText } from '../../../src/display/font.js';
 import { Frame } from '../../../src/display/frame.js';
 import { Ssd1306Display, type Ssd1306DisplayOptions, type Timers } from '../../../src/display/ssd1306/index.js';
-import { createLogger, type Logger } from '../../../src/log.js';
 import { Ssd1306Emulator, type Ssd1306EmulatorOptions } from '../../support/ssd1306-emulator.js';
 
-/** A real pino logger whose lines are kept, parsed. */
-export function captureLog(): { logger: Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (line.trim() !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
-      }
-      done();
-    },
-  });
-  return { logger: createLogger({ level: 'debug', destination }), lines };
-}
+import { captureLog } from '../../support/log-capture.js';
+
+export { captureLog };
 
 /** Timers that fire only when the test says so; the delays asked for are kept. */
 export class ManualTimers implements Timers {
@@ -143,4 +133,24 @@ export function countDifferences(a: Frame, b: Frame): number {
   let n = 0;
   for (let y = 0; y < a.height; y++) for (let x = 0; x < a.width; x++) if (a.get(x, y) !== b.get(x, y)) n++;
   return n;
+}
+
+/**
+ * Rigs that are checked after each test: no protocol violation, no display.error (the driver
+ * swallows faults, so a test would not see them otherwise).
+ */
+export function checkedRigs(): (...args: Parameters<typeof rig>) => Rig {
+  const rigs: Rig[] = [];
+  afterEach(() => {
+    for (const created of rigs.splice(0)) created.assertHealthy();
+  });
+  return (...args) => {
+    const created = rig(...args);
+    rigs.push(created);
+    return created;
+  };
+}
+
+export function assertShows(visible: Frame, expected: Frame, what: string): void {
+  assert.ok(visible.equals(expected), `${what}: the panel differs at ${differences(visible, expected).join(' ')}`);
 }

@@ -1,28 +1,15 @@
 // The driver with `controller: 'sh1106'` against an emulated SH1106 (132-column RAM, page
 // addressing only), and the mistake hardware/display.md warns about: the SSD1306 setting on one.
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
-import { Frame } from '../../../src/display/frame.js';
+import { describe, it } from 'node:test';
 import { renderScreen, type Screen } from '../../../src/display/screens.js';
 import { rotateFrame180 } from '../../support/ssd1306-emulator.js';
-import { border, checker, countDifferences, differences, rig as newRig, textish, type Rig } from './helpers.js';
+import { border, checker, countDifferences, assertShows, checkedRigs, textish } from './helpers.js';
 
 const FULL_FRAME_WIRE_BYTES = 8 + 1026; // the SSD1306 budget's reference, as in driver.test.ts
 
-/** Every rig is checked after its test: no protocol violation, no display.error (the driver swallows faults). */
-const rigs: Rig[] = [];
-const rig = (...args: Parameters<typeof newRig>): Rig => {
-  const created = newRig(...args);
-  rigs.push(created);
-  return created;
-};
-afterEach(() => {
-  for (const created of rigs.splice(0)) created.assertHealthy();
-});
-
-function assertShows(visible: Frame, expected: Frame, what: string): void {
-  assert.ok(visible.equals(expected), `${what}: the panel differs at ${differences(visible, expected).join(' ')}`);
-}
+/** Every rig is checked after its test: no protocol violation, no display.error. */
+const rig = checkedRigs();
 
 describe('Ssd1306Display on an SH1106', () => {
   it('initialises with SH1106 commands only (a strict SH1106 rejects the SSD1306-only ones)', async () => {
