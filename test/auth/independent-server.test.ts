@@ -12,9 +12,12 @@ import { RecordingDisplay, TestButton } from '../support/agent-harness.js';
 test('a plain RFC 8628 server (not Entra): discovered device endpoint, the grant type URN, OIDC mode', async (t) => {
   const server = await startRfc8628Server();
   const dir = await mkdtemp(path.join(tmpdir(), 'gda-rfc8628-'));
+  const running: { app?: Awaited<ReturnType<typeof createApp>> } = {};
+  // The agent stops before its state folder goes: its last writes must not race the removal.
   t.after(async () => {
+    await running.app?.stop();
     await server.close();
-    await rm(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true, maxRetries: 5 });
   });
   const config = parseConfig({
     auth: { clientId: 'pi-display', authority: `${server.origin}/realm`, knownAuthorities: [server.knownAuthority], protocolMode: 'OIDC', scopes: ['profile'] },
@@ -27,7 +30,7 @@ test('a plain RFC 8628 server (not Entra): discovered device endpoint, the grant
   const logs = captureLogs();
   const display = new RecordingDisplay();
   const app = await createApp(config, logs.logger, { display, extraButton: new TestButton() });
-  t.after(() => app.stop());
+  running.app = app;
   await app.start();
 
   const showing = await app.agent.waitFor((s) => s.name === 'showing-code');
