@@ -1,4 +1,4 @@
-import { createInterface, type Interface } from 'node:readline';
+import type { Interface } from 'node:readline';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import type { Button, ButtonListener } from './button.js';
@@ -50,7 +50,10 @@ export class KeyboardButton implements Button {
       this.stopCurrent = this.startRaw(input, input.setRawMode.bind(input), safe);
       this.logger.debug({ event: 'button.keyboard', mode: 'raw' }, 'keyboard: any key = press, h = hold, q = quit');
     } else {
-      this.stopCurrent = this.startLines(input, safe);
+      // readline only here (the demo, a pipe): a daemon on a GPIO button never needs it.
+      const { createInterface } = await import('node:readline');
+      if (this.stopCurrent) return; // started meanwhile
+      this.stopCurrent = this.startLines(input, safe, createInterface);
       this.logger.debug({ event: 'button.keyboard', mode: 'lines' }, 'keyboard: a line = press, "h" = hold');
     }
   }
@@ -85,7 +88,7 @@ export class KeyboardButton implements Button {
     };
   }
 
-  private startLines(input: KeyboardInput, listener: ButtonListener): () => void {
+  private startLines(input: KeyboardInput, listener: ButtonListener, createInterface: typeof import('node:readline').createInterface): () => void {
     const lines: Interface = createInterface({ input, terminal: false, crlfDelay: Infinity });
     lines.on('line', (line) => {
       if (line.trim().toLowerCase() === 'h') listener.held();

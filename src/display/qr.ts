@@ -118,9 +118,14 @@ export function drawQr(frame: Frame, placement: QrPlacement, x: number, y: numbe
   }
 }
 
-/** Loaded on the first QR code, not at start-up: the first frame ("Starting") has none. */
-let qrcodeModule: typeof QRCodeModule | undefined;
-function qrcode(): typeof QRCodeModule {
-  qrcodeModule ??= createRequire(import.meta.url)('qrcode') as typeof QRCodeModule;
+/**
+ * Loaded on the first QR code, not at start-up: the first frame ("Starting") has none. Only the
+ * encoder (`lib/core/qrcode`, whose `create` is the package's `create`): the package's main also
+ * loads its PNG, SVG and terminal renderers, and with them pngjs and zlib, which a daemon that
+ * draws its own pixels would carry for months.
+ */
+let qrcodeModule: Pick<typeof QRCodeModule, 'create'> | undefined;
+function qrcode(): Pick<typeof QRCodeModule, 'create'> {
+  qrcodeModule ??= createRequire(import.meta.url)('qrcode/lib/core/qrcode') as Pick<typeof QRCodeModule, 'create'>;
   return qrcodeModule;
 }

@@ -54,14 +54,29 @@ export interface HttpsClientOptions {
 
 const DEFAULT_MAX_BODY = 4 * 1024 * 1024;
 
+/**
+ * One TLS context that trusts Node's root certificates and the extra CA, made once. Not
+ * `ca: [...tls.rootCertificates, extra]`: that parses some 140 PEM strings again into a store of
+ * their own (about 1.7 MiB more resident for the life of the daemon) and makes the whole bundle,
+ * 200 KiB of text, part of the agent's socket-pool key. `addCACert` on a context that uses the
+ * built-in roots copies that store and adds to the copy, as NODE_EXTRA_CA_CERTS does.
+ */
+function withExtraCa(pem: string): tls.SecureContext {
+  const context = tls.createSecureContext();
+  const native = (context as { context?: { addCACert?: (cert: string) => void } }).context;
+  if (typeof native?.addCACert !== 'function') return tls.createSecureContext({ ca: [...tls.rootCertificates, pem] });
+  native.addCACert(pem);
+  return context;
+}
+
 export class HttpsClient {
   private readonly agent: https.Agent;
 
   constructor(options: HttpsClientOptions = {}) {
-    const ca = options.extraCaPem ? [...tls.rootCertificates, options.extraCaPem] : undefined;
+    const secureContext = options.extraCaPem ? withExtraCa(options.extraCaPem) : undefined;
     // keepAlive: a device polls the same host every few seconds; reusing the TLS session saves
     // a handshake (CPU and radio time) per poll.
-    this.agent = new https.Agent({ keepAlive: true, maxSockets: 4, ...(ca ? { ca } : {}) });
+    this.agent = new https.Agent({ keepAlive: true, maxSockets: 4, ...(secureContext ? { secureContext } : {}) });
   }
 
   /** Reads an extra CA file, with an error that names the file when it cannot. */
