@@ -74,8 +74,9 @@ export async function main(argv: string[]): Promise<number> {
         const file = findConfigFile(values.config);
         const { openEarlyDisplay } = await import('./app/early-display.js');
         early = await openEarlyDisplay(file);
-        const { loadConfigFile } = await import('./config/load.js');
-        const config = loadConfigFile(file);
+        // Checked in a child process, so the daemon never holds the checker (see load-apart.ts).
+        const { loadConfigApart } = await import('./config/load-apart.js');
+        const config = await loadConfigApart(file);
         const { runDaemon } = await import('./run.js');
         return await runDaemon(config, { ...(early ? { early } : {}) });
       }

@@ -43,10 +43,10 @@ async function main(): Promise<number> {
     }),
   });
   if (!early) throw new Error('the bench config must name an ssd1306 display');
-  const { loadConfigFile } = await import('../../../src/config/load.js');
+  const { loadConfigApart } = await import('../../../src/config/load-apart.js');
   let config;
   try {
-    config = loadConfigFile(file);
+    config = await loadConfigApart(file);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.report()}\n`);

@@ -1,0 +1,94 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { ConfigError } from './errors.js';
+import type { ResolvedConfig } from './load.js';
+
+/**
+ * The daemon's configuration, checked in a short-lived child process.
+ *
+ * Why a process of its own: the schema library (zod) and the rest of the checker are needed once,
+ * at start-up, yet a module once loaded stays in memory for the life of the process (Node never
+ * unloads an ES module). On a 512 MB board that runs for months, that is about 4 MiB of resident
+ * memory for nothing. The child loads them, prints the resolved configuration as JSON and exits;
+ * the daemon only parses JSON. It costs one more Node start (about 0.1 s here, under a second on a
+ * Pi), after the first frame is already on the panel.
+ *
+ * Same answers as loadConfigFile: the same ResolvedConfig, the same ConfigError (field, value and
+ * fix) for a bad file. If the child cannot be started at all (no memory for a second process, say),
+ * the check runs in this process instead: the daemon then carries the checker, but it runs.
+ */
+export async function loadConfigApart(file: string, env: NodeJS.ProcessEnv = process.env): Promise<ResolvedConfig> {
+  let reply: ChildReply;
+  try {
+    reply = await runChild(file, env);
+  } catch (err) {
+    if (!(err instanceof SpawnFailed)) throw err;
+    const { loadConfigFile } = await import('./load.js');
+    return loadConfigFile(file, env);
+  }
+  if (reply.ok) return reply.config;
+  throw new ConfigError(reply.file, reply.problems);
+}
+
+/** What the child prints on stdout: one JSON document. */
+export type ChildReply =
+  | { ok: true; config: ResolvedConfig }
+  | { ok: false; file: string | undefined; problems: string[] };
+
+class SpawnFailed extends Error {}
+
+/** The child's entry: this folder's load-child module, as .js when built and .ts under tsx. */
+function childEntry(): string {
+  const here = fileURLToPath(import.meta.url);
+  return path.join(path.dirname(here), `load-child${path.extname(here)}`);
+}
+
+/**
+ * The node flags the child gets: this process's loaders (tsx in tests) and V8 flags, but never the
+ * test runner's or the inspector's, which would turn the child into a test run or a second
+ * debugger on the same port.
+ */
+function childExecArgv(): string[] {
+  return process.execArgv.filter((arg) => !/^--(test|inspect|debug)/.test(arg) && arg !== '--watch');
+}
+
+function runChild(file: string, env: NodeJS.ProcessEnv): Promise<ChildReply> {
+  return new Promise<ChildReply>((resolve, reject) => {
+    let child;
+    try {
+      child = spawn(process.execPath, [...childExecArgv(), childEntry(), file], {
+        env: env as Record<string, string>,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    } catch (err) {
+      reject(new SpawnFailed((err as Error).message));
+      return;
+    }
+    const out: Buffer[] = [];
+    const errText: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => errText.push(d));
+    child.on('error', (err) => reject(new SpawnFailed(err.message)));
+    child.on('close', (code, signal) => {
+      const text = Buffer.concat(out).toString('utf8');
+      try {
+        const reply = JSON.parse(text) as ChildReply;
+        if (typeof reply === 'object' && reply !== null && typeof reply.ok === 'boolean') {
+          resolve(reply);
+          return;
+        }
+      } catch {
+        // not a reply: reported below
+      }
+      const why = errorLine(Buffer.concat(errText).toString('utf8'));
+      reject(new Error(`the configuration check (a child process) ended with ${signal ?? `exit code ${code}`} and no answer${why ? `: ${why}` : ''}`));
+    });
+  });
+}
+
+/** The line of a crashed Node's stderr that says what went wrong ("Error: Cannot find module ..."). */
+function errorLine(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.find((l) => /^[A-Za-z]*Error( \[\w+\])?: /.test(l)) ?? lines.slice(-3).join(' ');
+}

@@ -1,0 +1,124 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfigApart } from '../../src/config/load-apart.js';
+import { ConfigError, loadConfigFile } from '../../src/config/index.js';
+import { startIdentityEmulator } from '../support/identity-emulator/index.js';
+import { serviceNodeFlags } from '../support/service-flags.js';
+
+const REPO = path.resolve(import.meta.dirname, '../..');
+const ENV = { PATH: process.env.PATH ?? '', HOME: '/nonexistent-home' };
+
+async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'gda-apart-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('the child process gives the daemon the same configuration as checking in-process, for every example', async () => {
+  const examples = (await readdir(path.join(REPO, 'config'))).filter((f) => f.endsWith('.json'));
+  assert.ok(examples.length >= 5);
+  for (const name of examples) {
+    const file = path.join(REPO, 'config', name);
+    const env = { ...ENV, STATE_DIRECTORY: '/var/lib/graph-device-agent' };
+    const apart = await loadConfigApart(file, env);
+    // The in-process result through JSON, as the child sends it: no undefined fields.
+    assert.deepEqual(apart, JSON.parse(JSON.stringify(loadConfigFile(file, env))), name);
+    assert.equal(apart.cache.path, '/var/lib/graph-device-agent/token-cache.bin', `${name}: the child saw the environment`);
+  }
+});
+
+test('a bad file gives the same ConfigError: the field, the value and the fix, and the file', async (t) => {
+  const dir = await tempDir(t);
+  const file = path.join(dir, 'parameters.json');
+  await writeFile(file, JSON.stringify({ authority: 'https://login.microsoftonline.com/organizations', clientid: 'abc', scope: ['User.Read'] }));
+  let inProcess: ConfigError | undefined;
+  try {
+    loadConfigFile(file, ENV);
+  } catch (err) {
+    inProcess = err as ConfigError;
+  }
+  assert.ok(inProcess instanceof ConfigError);
+  await assert.rejects(loadConfigApart(file, ENV), (err: unknown) => {
+    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+    assert.equal(err.file, file);
+    assert.deepEqual(err.problems, inProcess.problems);
+    assert.match(err.report(), /clientid: unknown setting: did you mean "client_id"\?/);
+    return true;
+  });
+  await assert.rejects(loadConfigApart(path.join(dir, 'missing.json'), ENV), (err: unknown) =>
+    err instanceof ConfigError && /cannot read the configuration file \(ENOENT\)/.test(err.problems[0] ?? ''));
+});
+
+test('a check that dies without answering is an error that says so, with what it printed', async (t) => {
+  const dir = await tempDir(t);
+  const file = path.join(dir, 'config.json');
+  await writeFile(file, JSON.stringify({ auth: { clientId: 'd1f4e3c2-1111-2222-3333-444455556666' } }));
+  // A preload that does not exist: the child fails before it can check anything.
+  await assert.rejects(loadConfigApart(file, { ...ENV, NODE_OPTIONS: '--require /nonexistent/preload.cjs' }), (err: unknown) => {
+    assert.ok(!(err instanceof ConfigError));
+    assert.match((err as Error).message, /the configuration check \(a child process\) ended with exit code 1 and no answer: .*Cannot find module/s);
+    return true;
+  });
+});
+
+test('the running daemon never loads the configuration checker (zod): only its short-lived child does', async (t) => {
+  const dir = await tempDir(t);
+  const idp = await startIdentityEmulator({ intervalSec: 0.1, deviceCodeLifetimeSec: 60 });
+  t.after(() => idp.close());
+  const file = path.join(dir, 'config.json');
+  await writeFile(file, JSON.stringify({
+    auth: { clientId: 'd1f4e3c2-1111-2222-3333-444455556666', authority: idp.authority, knownAuthorities: [idp.knownAuthority] },
+    graph: { baseUrl: idp.graphBaseUrl },
+    network: { caFile: idp.caFile },
+    display: { driver: 'png', pngPath: path.join(dir, 'screen.png') },
+    signIn: { minPollIntervalSec: 0.1 },
+    stateDirectory: path.join(dir, 'state'),
+  }));
+  const moduleLog = path.join(dir, 'modules.log');
+  const register = path.join(REPO, 'test/support/module-log/register.mjs');
+  const child = spawn(process.execPath, [...serviceNodeFlags(), '--import', 'tsx', '--import', register, path.join(REPO, 'src/cli.ts'), 'run', '--config', file], {
+    env: { ...process.env, MODULE_LOG: moduleLog },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.after(() => child.kill('SIGKILL'));
+  const exited = once(child, 'exit');
+  let out = '';
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const seen = (event: string): Promise<Record<string, unknown>> => new Promise((resolve, reject) => {
+    const look = (): boolean => {
+      const line = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === event);
+      if (line) resolve(line);
+      return Boolean(line);
+    };
+    if (look()) return;
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      if (look()) child.stdout.off('data', onData);
+    };
+    child.stdout.on('data', onData);
+    void exited.then(() => reject(new Error(`the daemon exited before ${event}: ${stderr}`)));
+  });
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+
+  // Through a whole sign-in and the first Graph jobs, so every module a signed-in daemon uses is in.
+  const issued = await seen('device_code.issued');
+  idp.approve(String(issued.user_code));
+  await seen('signin.succeeded');
+  await seen('graph.job');
+  child.kill('SIGTERM');
+  const [code] = (await exited) as [number | null];
+  assert.equal(code, 0, stderr);
+
+  const lines = (await readFile(moduleLog, 'utf8')).trim().split('\n').map((l) => l.split(' ') as [string, string]);
+  const daemonModules = lines.filter(([pid]) => pid === String(child.pid)).map(([, url]) => url);
+  const childModules = lines.filter(([pid]) => pid !== String(child.pid)).map(([, url]) => url);
+  assert.ok(daemonModules.some((u) => u.includes('/node_modules/@azure/msal-node/')), 'the hook sees the daemon\'s modules');
+  assert.ok(childModules.some((u) => u.includes('/node_modules/zod/')), 'the check ran in a child, which loaded zod');
+  assert.deepEqual(daemonModules.filter((u) => u.includes('/node_modules/zod/') || u.endsWith('/src/config/schema.ts') || u.endsWith('/src/config/load.ts')), []);
+});
