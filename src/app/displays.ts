@@ -2,13 +2,14 @@ import type { ResolvedConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
 import type { Display } from '../display/display.js';
 import type { Frame } from '../display/frame.js';
-import { TerminalDisplay, PngDisplay } from '../display/index.js';
 import type { Ssd1306DisplayOptions } from '../display/ssd1306/index.js';
 
 /**
- * The display a configuration asks for. The SSD1306 driver (native i2c-bus) is imported only when
- * configured, so the demo, the tests and a laptop never load it. `display.pngPath` mirrors every
- * frame to a PNG file as well, whatever the main driver.
+ * The display a configuration asks for. Each driver is imported only when configured: the SSD1306
+ * driver (native i2c-bus) so the demo, the tests and a laptop never load it, and the terminal and
+ * PNG drivers so a Pi's first frame does not wait for what they load (node:crypto, fs/promises
+ * and their streams: under the service's --lite-mode, Node compiles each from source).
+ * `display.pngPath` mirrors every frame to a PNG file as well, whatever the main driver.
  */
 export async function createDisplay(config: Pick<ResolvedConfig, 'display'>, logger: Logger, terminalOutput?: NodeJS.WritableStream): Promise<Display> {
   const d = config.display;
@@ -16,9 +17,11 @@ export async function createDisplay(config: Pick<ResolvedConfig, 'display'>, log
   const size = { width: d.width, height: d.height };
   const displays: Display[] = [];
   switch (d.driver) {
-    case 'terminal':
+    case 'terminal': {
+      const { TerminalDisplay } = await import('../display/terminal.js');
       displays.push(new TerminalDisplay({ ...size, log, label: `SSD1306 ${d.width}x${d.height} (simulated)`, ...(terminalOutput ? { output: terminalOutput } : {}) }));
       break;
+    }
     case 'ssd1306': {
       const { createSsd1306Display } = await import('../display/ssd1306/index.js');
       displays.push(createSsd1306Display(ssd1306Options(d, log)));
@@ -29,7 +32,10 @@ export async function createDisplay(config: Pick<ResolvedConfig, 'display'>, log
     case 'auto': // resolved by the config loader; nothing to draw on otherwise
       break;
   }
-  if (d.pngPath) displays.push(new PngDisplay({ path: d.pngPath, ...size, scale: d.pngScale, log }));
+  if (d.pngPath) {
+    const { PngDisplay } = await import('../display/png.js');
+    displays.push(new PngDisplay({ path: d.pngPath, ...size, scale: d.pngScale, log }));
+  }
   if (displays.length === 0) return new NoDisplay(d.width, d.height);
   return displays.length === 1 ? displays[0]! : new MirroredDisplays(displays);
 }
