@@ -9,12 +9,16 @@ import { PNG } from 'pngjs';
 import { startIdentityEmulator } from './support/identity-emulator/index.js';
 import { Frame } from '../src/display/frame.js';
 import { decodeAll } from './display/decode-text.js';
+import { serviceNodeFlags } from './support/service-flags.js';
 
 const CLI = path.resolve('src/cli.ts');
 
-/** Runs the CLI as a user would (through tsx, the TypeScript sources). */
+/**
+ * Runs the CLI as the service does: with the unit's node flags (V8's lite mode, no WebAssembly),
+ * through tsx on the TypeScript sources.
+ */
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+  return spawn(process.execPath, [...serviceNodeFlags(), '--import', 'tsx', CLI, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { serviceNodeFlags } from '../support/service-flags.js';
 
 /**
  * No Docker engine here, so the image is never built in CI. These checks keep Dockerfile.arm64
@@ -66,7 +67,10 @@ test('everything COPY takes from the context exists and passes .dockerignore', (
 test('the runtime runs the installed CLI as a non-root user under tini, with a healthcheck that exists', () => {
   const pkg = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as { bin: Record<string, string> };
   const cmd = execForm(runtimeStage.find((l) => l.startsWith('CMD ')) ?? '');
-  assert.deepEqual(cmd.slice(0, 3), ['node', `/opt/graph-device-agent/${pkg.bin['graph-device-agent']}`, 'run']);
+  // The same node flags as the systemd unit (V8's lite mode: the memory figure of `npm run bench`).
+  const flags = serviceNodeFlags();
+  assert.ok(flags.includes('--lite-mode'), `the unit's node flags: ${flags.join(' ')}`);
+  assert.deepEqual(cmd.slice(0, 3 + flags.length), ['node', ...flags, `/opt/graph-device-agent/${pkg.bin['graph-device-agent']}`, 'run']);
   assert.deepEqual(execForm(runtimeStage.find((l) => l.startsWith('ENTRYPOINT ')) ?? ''), ['/usr/bin/tini', '--']);
   const user = runtimeStage.filter((l) => l.startsWith('USER ')).at(-1);
   assert.ok(user && !/^USER (root|0)(:|$)/.test(user), `runtime user: ${user}`);
