@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,6 +8,7 @@ import { loadConfigApart } from '../../src/config/load-apart.js';
 import { ConfigError, loadConfigFile } from '../../src/config/index.js';
 import { startIdentityEmulator } from '../support/identity-emulator/index.js';
 import { serviceNodeFlags } from '../support/service-flags.js';
+import { Watched } from '../dev/bench/processes.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const ENV = { PATH: process.env.PATH ?? '', HOME: '/nonexistent-home' };
@@ -86,34 +86,16 @@ test('the running daemon never loads the configuration checker (zod): only its s
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   t.after(() => child.kill('SIGKILL'));
-  const exited = once(child, 'exit');
-  let out = '';
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const seen = (event: string): Promise<Record<string, unknown>> => new Promise((resolve, reject) => {
-    const look = (): boolean => {
-      const line = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === event);
-      if (line) resolve(line);
-      return Boolean(line);
-    };
-    if (look()) return;
-    const onData = (d: Buffer): void => {
-      out += d.toString();
-      if (look()) child.stdout.off('data', onData);
-    };
-    child.stdout.on('data', onData);
-    void exited.then(() => reject(new Error(`the daemon exited before ${event}: ${stderr}`)));
-  });
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const daemon = new Watched(child); // its JSON log lines, read whole, with waits on them
 
   // Through a whole sign-in and the first Graph jobs, so every module a signed-in daemon uses is in.
-  const issued = await seen('device_code.issued');
+  const issued = await daemon.line((l) => l.event === 'device_code.issued', 'a device code');
   idp.approve(String(issued.user_code));
-  await seen('signin.succeeded');
-  await seen('graph.job');
+  await daemon.line((l) => l.event === 'signin.succeeded', 'the sign-in');
+  await daemon.line((l) => l.event === 'graph.job', 'a Graph job');
   child.kill('SIGTERM');
-  const [code] = (await exited) as [number | null];
-  assert.equal(code, 0, stderr);
+  const [code] = await daemon.exited;
+  assert.equal(code, 0, daemon.stderr);
 
   const lines = (await readFile(moduleLog, 'utf8')).trim().split('\n').map((l) => l.split(' ') as [string, string]);
   const daemonModules = lines.filter(([pid]) => pid === String(child.pid)).map(([, url]) => url);
