@@ -106,5 +106,5 @@ export async function runDaemon(config: ResolvedConfig, options: RunOptions = {}
 /** Unhealthy only when a person must fix something the agent cannot (Docker's HEALTHCHECK reads it). */
 function isHealthy(state: State): boolean {
   if (state.name !== 'needs-press') return true;
-  return state.problem.title !== 'App not set up' && state.problem.title !== 'Blocked by policy';
+  return state.problem.kind !== 'app-config' && state.problem.kind !== 'blocked';
 }

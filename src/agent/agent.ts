@@ -3,24 +3,11 @@ import { renderScreen, warmUpScreens } from '../display/screens.js';
 import type { Button } from '../button/button.js';
 import type { IdentityPort, DeviceCodeAttempt } from '../auth/identity.js';
 import { SignInFailedError } from '../auth/identity.js';
+import type { JobsPort } from '../graph/jobs.js';
+import { systemClock, type Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { initialState, transition, type Effect, type Event, type State } from './machine.js';
 import { describeState, screenFor } from './screen-for.js';
-
-/** What the agent needs from the Graph side: scheduled jobs it can pause, resume and run now. */
-export interface JobsPort {
-  resume(): void;
-  pause(): void;
-  runAllNow(): Promise<unknown>;
-  stop(): Promise<void> | void;
-}
-
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-  setInterval(fn: () => void, ms: number): unknown;
-  clearInterval(handle: unknown): void;
-}
 
 export interface AgentOptions {
   identity: IdentityPort;
@@ -36,18 +23,12 @@ export interface AgentOptions {
   /** Burn-in: turn the panel off after this long on the signed-in screen with nothing happening; 0 = never. */
   sleepAfterMs?: number;
   now?: () => number;
-  timers?: Timers;
+  timers?: Omit<Clock, 'now'>;
   /** Called after every change of state (systemd STATUS=, tests). */
   onStateChange?: (state: State, description: string) => void;
   random?: () => number;
 }
 
-const realTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-  setInterval: (fn, ms) => setInterval(fn, ms),
-  clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
-};
 
 /**
  * The runner: feeds events into the state machine (machine.ts), carries out its effects on the
@@ -58,11 +39,13 @@ export class Agent {
   private readonly attempts = new Map<number, DeviceCodeAttempt>();
   private readonly log: Logger;
   private readonly now: () => number;
-  private readonly timers: Timers;
+  private readonly timers: Omit<Clock, 'now'>;
   private readonly random: () => number;
   private countdown: unknown;
   private countdownTicks = 0;
   private checkingCache = false;
+  /** The token cache as it was when a code first went up (see IdentityPort.cacheMark). */
+  private elsewhereMark: Promise<number | undefined> | undefined;
   private retryTimer: unknown;
   private confirmTimer: unknown;
   private sleepTimer: unknown;
@@ -74,7 +57,7 @@ export class Agent {
   constructor(private readonly options: AgentOptions) {
     this.log = options.logger;
     this.now = options.now ?? Date.now;
-    this.timers = options.timers ?? realTimers;
+    this.timers = options.timers ?? systemClock;
     this.random = options.random ?? Math.random;
   }
 
@@ -140,6 +123,8 @@ export class Agent {
       this.options.onStateChange?.(state, description);
       if (state.name === 'showing-code') this.startCountdown();
       else this.stopCountdown();
+      // A sign-in by another process counts from the first code of this sign-in on.
+      if (state.name === 'signed-in' || state.name === 'stopping') this.elsewhereMark = undefined;
       if (state.name !== before.name) this.scheduleSleep(state);
       void this.redraw();
       for (const w of [...this.waiters]) {
@@ -259,11 +244,12 @@ export class Agent {
   }
 
   private runJobs(): void {
-    this.options.jobs.runAllNow().catch((err: unknown) => this.log.error({ event: 'error', where: 'jobs', err: String(err) }, 'running the Graph jobs failed'));
+    this.options.jobs.runNow().catch((err: unknown) => this.log.error({ event: 'error', where: 'jobs', err: String(err) }, 'running the Graph jobs failed'));
   }
 
   private startCountdown(): void {
     if (this.countdown !== undefined) return;
+    this.elsewhereMark ??= this.options.identity.cacheMark().catch(() => undefined);
     this.countdownTicks = 0;
     this.countdown = this.timers.setInterval(() => {
       void this.redraw();
@@ -273,12 +259,17 @@ export class Agent {
     }, 1000);
   }
 
+  /**
+   * Only a sign-in written to the cache by another process after the code went up ends the code
+   * screen: never the tokens the server refused (they may still look valid by their own clock),
+   * so a code stays up, and polled, while a person types it on a phone.
+   */
   private checkSignedInElsewhere(): void {
-    if (this.checkingCache) return;
+    if (this.checkingCache || this.elsewhereMark === undefined) return;
     this.checkingCache = true;
-    this.options.identity.trySilent().then(
-      (outcome) => {
-        if (outcome.kind === 'ok' && outcome.online) this.dispatch({ type: 'signed-in-elsewhere', account: outcome.account });
+    this.elsewhereMark.then((mark) => (mark === undefined ? undefined : this.options.identity.signedInElsewhere(mark))).then(
+      (account) => {
+        if (account) this.dispatch({ type: 'signed-in-elsewhere', account });
       },
       () => undefined,
     ).finally(() => {

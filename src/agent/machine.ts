@@ -19,39 +19,15 @@
  * a new code) are ignored, except a success: if someone approved the old code, they signed in.
  */
 
-export interface DeviceCode {
-  userCode: string;
-  verificationUri: string;
-  /** Epoch milliseconds. */
-  issuedAt: number;
-  expiresAt: number;
-}
+import type { Account, DeviceCode, SignInFailure, SignInFailureKind } from '../auth/identity.js';
 
-export interface Account {
-  homeAccountId: string;
-  name: string;
-  username: string;
-}
+export type { Account, DeviceCode, SignInFailure, SignInFailureKind };
 
-/** Why a sign-in attempt ended without tokens, as the agent needs to know it. */
-export type SignInFailureKind =
-  | 'expired' // the code ran out before anyone used it
-  | 'declined' // the person pressed "No" / Deny
-  | 'blocked' // Conditional Access or another policy refused the device code flow
-  | 'app-config' // the app registration is wrong (public client flows off, app not found, no consent)
-  | 'offline' // no network or the server did not answer: try again
-  | 'server' // the identity server answered with something unusable
-  | 'cancelled'; // we abandoned it ourselves
-
-export interface SignInFailure {
-  kind: SignInFailureKind;
-  /** One short line for the screen. */
-  reason: string;
-  /** What the person should do, for the screen. */
-  action?: string;
-}
+/** Why the device waits for a person, as a kind (health, exit codes and screens switch on it). */
+export type ProblemKind = Exclude<SignInFailureKind, 'cancelled'> | 'signed-out';
 
 export interface Problem {
+  kind: ProblemKind;
   title: string;
   reason: string;
   action: string;
@@ -186,6 +162,7 @@ export function transition(state: State, event: Event, options: MachineOptions):
           attempt: event.attempt,
           ...(retries !== undefined ? { retries } : {}),
           problem: {
+            kind: failure.kind,
             title: TITLES[failure.kind],
             reason: failure.reason,
             action: failure.action ?? 'Press the button for a new code',
@@ -242,7 +219,7 @@ export function transition(state: State, event: Event, options: MachineOptions):
           name: 'needs-press',
           attempt: state.name === 'signed-in' || state.name === 'needs-press' ? state.attempt
             : state.name === 'confirm-sign-out' ? state.signedIn.attempt : currentAttempt(state) ?? 0,
-          problem: { title: 'Signed out', reason: 'The account was removed from this device', action: 'Press the button to sign in', tone: 'info' },
+          problem: { kind: 'signed-out', title: 'Signed out', reason: 'The account was removed from this device', action: 'Press the button to sign in', tone: 'info' },
         },
         effects: [{ type: 'pause-jobs' }],
       };

@@ -1,7 +1,8 @@
 import type { ResolvedConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { HttpsClient } from '../net/https.js';
-import { Agent, type JobsPort, type Timers } from '../agent/agent.js';
+import { Agent } from '../agent/agent.js';
+import type { Clock } from '../clock.js';
 import type { State } from '../agent/machine.js';
 import type { Display } from '../display/display.js';
 import type { Button } from '../button/button.js';
@@ -22,7 +23,8 @@ export interface AppOverrides {
   /** Output of the terminal display. */
   terminalOutput?: NodeJS.WritableStream;
   cron?: CronScheduler;
-  timers?: Timers;
+  /** The agent's timers (a test's fake clock); `now` stays separate: the code's times are real. */
+  timers?: Omit<Clock, 'now'>;
   now?: () => number;
   onStateChange?: (state: State, description: string) => void;
 }
@@ -73,21 +75,12 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
     onError: onJobError,
     ...(overrides.cron ? { cron: overrides.cron } : {}),
   });
-  const jobsPort: JobsPort = {
-    resume: () => jobs.resume(),
-    pause: () => jobs.pause(),
-    stop: () => jobs.stop(),
-    runAllNow: async () => {
-      // Each job on its own, so one that needs a new sign-in does not hide the others' results.
-      await Promise.all(jobs.names.map((name) => jobs.runOne(name).catch((err: unknown) => onJobError(err, name))));
-    },
-  };
 
   const theAgent = new Agent({
     identity,
     display,
     button,
-    jobs: jobsPort,
+    jobs,
     logger,
     autoRenewCodes: config.signIn.autoRenewCodes,
     ...(overrides.displayOpen ? { displayOpen: true } : {}),

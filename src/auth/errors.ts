@@ -1,5 +1,5 @@
 import { AuthError, InteractionRequiredAuthError } from '@azure/msal-node';
-import type { SignInFailure } from '../agent/machine.js';
+import type { SignInFailure } from './identity.js';
 import type { ServerErrorReply } from './polling-guard.js';
 
 /**

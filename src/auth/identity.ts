@@ -1,4 +1,39 @@
-import type { Account, DeviceCode, SignInFailure } from '../agent/machine.js';
+/**
+ * The identity port: what the agent needs from the sign-in side (and the types it speaks in),
+ * nothing about screens. msal-identity.ts is its adapter.
+ */
+
+export interface DeviceCode {
+  userCode: string;
+  verificationUri: string;
+  /** Epoch milliseconds. */
+  issuedAt: number;
+  expiresAt: number;
+}
+
+export interface Account {
+  homeAccountId: string;
+  name: string;
+  username: string;
+}
+
+/** Why a sign-in attempt ended without tokens, as the agent needs to know it. */
+export type SignInFailureKind =
+  | 'expired' // the code ran out before anyone used it
+  | 'declined' // the person pressed "No" / Deny
+  | 'blocked' // Conditional Access or another policy refused the device code flow
+  | 'app-config' // the app registration is wrong (public client flows off, app not found, no consent)
+  | 'offline' // no network or the server did not answer: try again
+  | 'server' // the identity server answered with something unusable
+  | 'cancelled'; // we abandoned it ourselves
+
+export interface SignInFailure {
+  kind: SignInFailureKind;
+  /** One short line for the screen. */
+  reason: string;
+  /** What the person should do, for the screen. */
+  action?: string;
+}
 
 /** The identity port: everything the agent needs from the sign-in side, nothing about screens. */
 export interface IdentityPort {
@@ -8,6 +43,17 @@ export interface IdentityPort {
   startDeviceCode(onCode: (code: DeviceCode) => void, onOffline?: (offline: boolean) => void): DeviceCodeAttempt;
   /** An access token for Graph, refreshed silently. Throws {@link NeedsSignInError} when only a new sign-in helps. */
   getAccessToken(options: { forceRefresh: boolean }): Promise<string>;
+  /**
+   * A mark of the token cache as it is now, taken when a code goes on the screen, for
+   * {@link signedInElsewhere}.
+   */
+  cacheMark(): Promise<number>;
+  /**
+   * An account that another process (`graph-device-agent login`) signed in after `mark` was
+   * taken, whose tokens work; undefined when nobody did. Tokens the server has refused never
+   * count, however valid they look by their own clock.
+   */
+  signedInElsewhere(mark: number): Promise<Account | undefined>;
   /** Removes the account (and its tokens) from the cache. */
   signOut(): Promise<void>;
   close(): Promise<void>;

@@ -1,5 +1,4 @@
-import type { DeviceCodeAttempt, IdentityPort, SilentOutcome } from './identity.js';
-import type { DeviceCode } from '../agent/machine.js';
+import type { Account, DeviceCode, DeviceCodeAttempt, IdentityPort, SilentOutcome } from './identity.js';
 
 /**
  * Defers loading msal-node (about 0.2 s of a Pi's start-up) until the first sign-in call, so the
@@ -39,6 +38,14 @@ export class LazyIdentity implements IdentityPort {
 
   async getAccessToken(options: { forceRefresh: boolean }): Promise<string> {
     return (await this.get()).getAccessToken(options);
+  }
+
+  async cacheMark(): Promise<number> {
+    return (await this.get()).cacheMark();
+  }
+
+  async signedInElsewhere(mark: number): Promise<Account | undefined> {
+    return (await this.get()).signedInElsewhere(mark);
   }
 
   async signOut(): Promise<void> {

@@ -1,12 +1,12 @@
+import { createHash } from 'node:crypto';
 import { AuthError, PublicClientApplication, LogLevel, type AccountInfo, type Configuration, type DeviceCodeRequest, type ICachePlugin, type INetworkModule } from '@azure/msal-node';
 import type { Logger } from '../log.js';
 
 /** The fields msal-node hands to the device code callback (its type is not exported). */
 type DeviceCodeResponse = Parameters<DeviceCodeRequest['deviceCodeCallback']>[0];
-import type { Account, DeviceCode } from '../agent/machine.js';
 import { PollingGuard } from './polling-guard.js';
 import { classifySignInError, describe, isOffline, needsSignIn } from './errors.js';
-import { NeedsSignInError, SignInFailedError, TokenUnavailableError, type DeviceCodeAttempt, type IdentityPort, type SilentOutcome } from './identity.js';
+import { NeedsSignInError, SignInFailedError, TokenUnavailableError, type Account, type DeviceCode, type DeviceCodeAttempt, type IdentityPort, type SilentOutcome } from './identity.js';
 
 export interface MsalIdentityOptions {
   clientId: string;
@@ -17,7 +17,8 @@ export interface MsalIdentityOptions {
   azureCloudOptions?: { azureCloudInstance: string; tenant?: string | undefined };
   cloudDiscoveryMetadata?: string;
   authorityMetadata?: string;
-  cachePlugin: ICachePlugin;
+  /** The token cache; `filesReadFromOthers` (EncryptedFileCache) tells sign-ins by other processes apart. */
+  cachePlugin: ICachePlugin & { readonly filesReadFromOthers?: number };
   networkClient: INetworkModule;
   /** Floor for the polling interval (RFC 8628 says 5 s when the server omits it). */
   minPollIntervalSec?: number;
@@ -80,26 +81,57 @@ export class MsalIdentity implements IdentityPort {
     this.app = new PublicClientApplication(config);
   }
 
-  private deadRefreshTokens: string | undefined;
-  private refreshTokenFingerprint(): string {
-    const cache = JSON.parse(this.app.getTokenCache().serialize()) as { RefreshToken?: Record<string, { secret?: string }> };
-    return Object.values(cache.RefreshToken ?? {}).map((t) => t.secret ?? '').sort().join('|');
+  /**
+   * Fingerprints (SHA-256, never the secrets) of refresh tokens the server has refused: a silent
+   * check must never bring them back, even if removing them from the cache failed.
+   */
+  private readonly refused = new Set<string>();
+
+  /** The fingerprints of the refresh tokens msal holds for `account`, from its in-memory cache. */
+  private refreshTokensOf(account: AccountInfo): string[] {
+    const cache = JSON.parse(this.app.getTokenCache().serialize()) as { RefreshToken?: Record<string, { home_account_id?: string; secret?: string }> };
+    return Object.values(cache.RefreshToken ?? {})
+      .filter((t) => t.home_account_id === account.homeAccountId && typeof t.secret === 'string')
+      .map((t) => createHash('sha256').update(t.secret ?? '').digest('base64url'));
+  }
+
+  /** Tokens that cannot be refused: none, or only ones the server has refused already. */
+  private hasLiveRefreshToken(account: AccountInfo): boolean {
+    return this.refreshTokensOf(account).some((f) => !this.refused.has(f));
+  }
+
+  /**
+   * The server has refused this account's tokens (invalid_grant, interaction required, a 401 a
+   * refresh could not cure): remove the account and its tokens from the cache, so that nothing
+   * can sign in with them again (its access token may still look valid by its own clock), and
+   * remember their fingerprints in case the cache could not be written.
+   */
+  private async forget(account: AccountInfo): Promise<void> {
+    for (const f of this.refreshTokensOf(account)) this.refused.add(f);
+    if (this.account?.homeAccountId === account.homeAccountId) this.account = undefined;
+    try {
+      await this.app.getTokenCache().removeAccount(account);
+    } catch (err) {
+      this.log.warn({ event: 'cache.write_failed', reason: describe(err) }, 'could not remove the refused sign-in from the token cache; it is ignored until the agent restarts');
+    }
   }
 
   async trySilent(): Promise<SilentOutcome> {
     const accounts = await this.app.getTokenCache().getAllAccounts();
-    const account = accounts[0];
+    const account = accounts.find((a) => this.hasLiveRefreshToken(a)) ?? accounts[0];
     if (!account) return { kind: 'needs-sign-in' };
+    if (!this.hasLiveRefreshToken(account)) {
+      await this.forget(account);
+      return { kind: 'needs-sign-in', why: 'Sign-in expired' };
+    }
     this.account = account;
-    const fingerprint = this.refreshTokenFingerprint();
-    if (fingerprint === this.deadRefreshTokens) return { kind: 'needs-sign-in', why: 'Sign-in expired' };
     try {
       await this.app.acquireTokenSilent({ account, scopes: this.options.scopes });
       this.log.info({ event: 'signin.restored', account: account.username }, `signed in from the token cache as ${account.username}`);
       return { kind: 'ok', account: toAccount(account), online: true };
     } catch (err) {
       if (needsSignIn(err)) {
-        this.deadRefreshTokens = fingerprint;
+        await this.forget(account);
         this.log.warn({ event: 'signin.expired', account: account.username, reason: describe(err) }, 'the cached sign-in no longer works: a new sign-in is needed');
         return { kind: 'needs-sign-in', why: 'Sign-in expired' };
       }
@@ -107,6 +139,31 @@ export class MsalIdentity implements IdentityPort {
       this.log.warn({ event: 'signin.offline', account: account.username, reason: describe(err) }, 'could not refresh the token now; keeping the cached sign-in');
       return { kind: 'ok', account: toAccount(account), online: false };
     }
+  }
+
+  async cacheMark(): Promise<number> {
+    await this.app.getTokenCache().getAllAccounts(); // brings the plugin up to date with the file
+    return this.options.cachePlugin.filesReadFromOthers ?? 0;
+  }
+
+  async signedInElsewhere(mark: number): Promise<Account | undefined> {
+    const accounts = await this.app.getTokenCache().getAllAccounts();
+    const reads = this.options.cachePlugin.filesReadFromOthers;
+    // Nobody else wrote the file since the code went up: nothing to find (and no token request).
+    if (reads !== undefined && reads === mark) return undefined;
+    for (const account of accounts) {
+      if (!this.hasLiveRefreshToken(account)) continue;
+      try {
+        await this.app.acquireTokenSilent({ account, scopes: this.options.scopes });
+      } catch (err) {
+        if (needsSignIn(err)) await this.forget(account);
+        continue;
+      }
+      this.account = account;
+      this.log.info({ event: 'signin.restored', account: account.username, via: 'another process' }, `signed in by another process (graph-device-agent login) as ${account.username}`);
+      return toAccount(account);
+    }
+    return undefined;
   }
 
   startDeviceCode(onCode: (code: DeviceCode) => void, onOffline?: (offline: boolean) => void): DeviceCodeAttempt {
@@ -185,14 +242,14 @@ export class MsalIdentity implements IdentityPort {
   }
 
   async getAccessToken(options: { forceRefresh: boolean }): Promise<string> {
-    const account = this.account ?? (await this.app.getTokenCache().getAllAccounts())[0];
+    const account = this.account ?? (await this.app.getTokenCache().getAllAccounts()).find((a) => this.hasLiveRefreshToken(a));
     if (!account) throw new NeedsSignInError('No account on this device');
     try {
       const result = await this.app.acquireTokenSilent({ account, scopes: this.options.scopes, forceRefresh: options.forceRefresh });
       return result.accessToken;
     } catch (err) {
       if (needsSignIn(err)) {
-        this.deadRefreshTokens = this.refreshTokenFingerprint();
+        await this.forget(account);
         this.log.warn({ event: 'token.needs_sign_in', reason: describe(err) }, 'the sign-in was revoked or has expired: starting a new sign-in');
         throw new NeedsSignInError('Sign-in expired');
       }

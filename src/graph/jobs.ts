@@ -139,7 +139,18 @@ interface InFlight {
  * A job never runs twice at once: a tick while it runs is skipped, and a manual run joins the
  * run in flight instead of starting another.
  */
-export class GraphJobs {
+/** The jobs port: what the agent needs from the Graph side (scheduled jobs it pauses, resumes and runs now). */
+export interface JobsPort {
+  /** Lets scheduled runs happen (after sign-in). */
+  resume(): void;
+  /** Stops scheduled runs and cancels runs in flight (sign-out, a new sign-in). */
+  pause(): void;
+  /** Runs every job once, now (after sign-in, on a press); errors go where scheduled runs' go. */
+  runNow(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export class GraphJobs implements JobsPort {
   private readonly client: Pick<GraphClient, 'get'>;
   private readonly specs: ReadonlyMap<string, GraphJobSpec>;
   private readonly log: Logger;
@@ -220,6 +231,22 @@ export class GraphJobs {
   /** Runs every job once, now, concurrently; results in configured order. Works while paused. */
   runAllNow(): Promise<JobRun[]> {
     return Promise.all(this.names.map((name) => this.runOne(name)));
+  }
+
+  /**
+   * Runs every job once, now, each on its own (one that needs a new sign-in does not hide the
+   * others' results): their errors go to `onError`, as a scheduled run's do; a cancelled run is
+   * not an error.
+   */
+  async runNow(): Promise<void> {
+    await Promise.all(this.names.map((name) => this.runOne(name).catch((err: unknown) => {
+      if (err instanceof JobCancelledError) {
+        this.log.debug({ event: 'graph.job.cancelled', job: name, why: err.why }, err.message);
+        return;
+      }
+      if (this.onError) this.onError(err, name);
+      else throw err;
+    })));
   }
 
   /**

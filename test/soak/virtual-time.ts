@@ -1,4 +1,6 @@
-import type { Timers } from '../../src/agent/agent.js';
+import type { Clock } from '../../src/clock.js';
+
+type Timers = Omit<Clock, 'now'>;
 import type { CronScheduler, CronTask, CronTaskOptions } from '../../src/graph/jobs.js';
 
 /**

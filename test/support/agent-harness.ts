@@ -4,7 +4,7 @@ import path from 'node:path';
 import { startIdentityEmulator, type IdentityEmulator, type IdentityEmulatorOptions } from './identity-emulator/index.js';
 import { captureLogs } from './log-capture.js';
 import { parseConfig, type ResolvedConfig } from '../../src/config/index.js';
-import { createApp, type App } from '../../src/app/app.js';
+import { createApp, type App, type AppOverrides } from '../../src/app/app.js';
 import type { Display } from '../../src/display/display.js';
 import type { Frame } from '../../src/display/frame.js';
 import type { Button, ButtonListener } from '../../src/button/button.js';
@@ -55,8 +55,8 @@ export interface Harness {
   dir: string;
   config: ResolvedConfig;
   logs: ReturnType<typeof captureLogs>;
-  /** Starts a new agent process-alike on the same state directory (a restart). */
-  startAgent(): Promise<RunningAgent>;
+  /** Starts a new agent process-alike on the same state directory (a restart); `overrides` as createApp's (a fake clock's timers). */
+  startAgent(overrides?: Pick<AppOverrides, 'timers' | 'cron'>): Promise<RunningAgent>;
   close(): Promise<void>;
 }
 
@@ -98,10 +98,10 @@ export async function startHarness(options: { emulator?: IdentityEmulatorOptions
     dir,
     config,
     logs,
-    async startAgent() {
+    async startAgent(overrides = {}) {
       const display = new RecordingDisplay(config.display.width, config.display.height);
       const button = new TestButton();
-      const app = await createApp(config, logs.logger, { display, extraButton: button });
+      const app = await createApp(config, logs.logger, { ...overrides, display, extraButton: button });
       await app.start();
       const running: RunningAgent = {
         app,

@@ -128,6 +128,16 @@ export class EncryptedFileCache implements ICachePlugin {
   private readonly sections = new WeakMap<TokenCacheContext, WriteSection>();
   /** The last lock problem logged, so a folder that refuses the lock is not logged on every access. */
   private lockProblem: string | undefined;
+  private loads = 0;
+
+  /**
+   * How many times this instance has read a cache file that it did not write itself (the first
+   * read included): it grows when another process (`graph-device-agent login`) writes the file.
+   * Compare two readings to tell whether someone else signed in in between.
+   */
+  get filesReadFromOthers(): number {
+    return this.loads;
+  }
 
   constructor(options: EncryptedFileCacheOptions) {
     if (options.key.length !== KEY_BYTES) throw new RangeError(`the token cache key must be ${KEY_BYTES} bytes, got ${options.key.length}`);
@@ -261,6 +271,7 @@ export class EncryptedFileCache implements ICachePlugin {
     try {
       const plaintext = decodeCache(read.data, this.key, this.clientId, this.path);
       this.known = { kind: 'file', id: read.id };
+      this.loads += 1;
       this.adopt(plaintext);
       return;
     } catch (err) {

@@ -89,6 +89,8 @@ export interface IdentityEmulator {
   waitForDeviceCode(): Promise<IssuedDeviceCode>;
   /** Next refresh of those tokens → invalid_grant AADSTS50173, suberror bad_token. Returns how many died. */
   revokeRefreshTokens(userIdOrUpn?: string): number;
+  /** A password change or "revoke sessions": refresh tokens die and Graph answers 401 to the access tokens in date. */
+  revokeSessions(userIdOrUpn?: string): number;
   /** Every access, refresh and id token and device_code issued so far. */
   issuedSecrets(): string[];
   /** Closes the server and every connection (hung ones too) and removes the temp dir. */
@@ -202,6 +204,13 @@ export async function startIdentityEmulator(options: IdentityEmulatorOptions = {
       const userId = userIdOrUpn === undefined ? undefined : resolveUser(userIdOrUpn).id;
       const count = tokens.revokeRefreshTokens(userId);
       log.info({ event: 'idp.refresh.revoked', userId, count }, 'identity emulator: refresh tokens revoked');
+      return count;
+    },
+
+    revokeSessions(userIdOrUpn) {
+      const userId = userIdOrUpn === undefined ? undefined : resolveUser(userIdOrUpn).id;
+      const count = tokens.revokeSessions(userId);
+      log.info({ event: 'idp.sessions.revoked', userId, count }, 'identity emulator: sessions revoked');
       return count;
     },
 

@@ -466,6 +466,7 @@ export class EmulatorApp {
         malformed: 'IDX14100: JWT is not well formed.',
         unknown: 'Access token validation failure. Invalid audience.',
         expired: 'Lifetime validation failed, the token is expired.',
+        revoked: 'Continuous access evaluation resulted in challenge with result: InteractionRequired and code: TokenIssuedBeforeRevocationTimestamp',
       }[check.reason];
       return fail(401, 'InvalidAuthenticationToken', message, {
         'WWW-Authenticate': `Bearer realm="", authorization_uri="${deps.origin}/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`,

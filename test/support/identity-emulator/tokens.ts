@@ -31,6 +31,8 @@ export interface AccessTokenRecord {
   clientId: string;
   scopes: string[];
   expiresAt: number;
+  /** Revoked by {@link TokenService.revokeSessions}: Graph answers 401 although the token is in date. */
+  revoked?: boolean;
 }
 
 interface RefreshTokenRecord {
@@ -50,7 +52,7 @@ export type RefreshOutcome =
 
 export type AccessTokenCheck =
   | { ok: true; record: AccessTokenRecord }
-  | { ok: false; reason: 'missing' | 'malformed' | 'unknown' | 'expired' };
+  | { ok: false; reason: 'missing' | 'malformed' | 'unknown' | 'expired' | 'revoked' };
 
 export interface TokenServiceOptions {
   now: () => number;
@@ -167,12 +169,29 @@ export class TokenService {
     return count;
   }
 
+  /**
+   * As a password change or an admin's "revoke sessions" with continuous access evaluation: the
+   * refresh tokens die AND Graph refuses the access tokens still in date (401). Returns how many
+   * tokens died.
+   */
+  revokeSessions(userId?: string): number {
+    let count = this.revokeRefreshTokens(userId);
+    for (const record of this.accessTokens.values()) {
+      if (!record.revoked && (userId === undefined || record.userId === userId)) {
+        record.revoked = true;
+        count++;
+      }
+    }
+    return count;
+  }
+
   checkAccessToken(authorization: string | undefined): AccessTokenCheck {
     if (!authorization || authorization.trim() === '') return { ok: false, reason: 'missing' };
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (!match?.[1]) return { ok: false, reason: 'malformed' };
     const record = this.accessTokens.get(match[1]);
     if (!record) return { ok: false, reason: 'unknown' };
+    if (record.revoked) return { ok: false, reason: 'revoked' };
     if (this.options.now() >= record.expiresAt) return { ok: false, reason: 'expired' };
     return { ok: true, record };
   }
