@@ -120,6 +120,7 @@ export class Agent {
       if (state.name !== before.name) {
         this.log.info({ event: 'state.changed', from: before.name, to: state.name, trigger: event.type }, description);
       }
+      this.logConnectivity(before, state);
       this.options.onStateChange?.(state, description);
       if (state.name === 'showing-code') this.startCountdown();
       else this.stopCountdown();
@@ -135,6 +136,18 @@ export class Agent {
       }
     }
     for (const effect of effects) this.run(effect);
+  }
+
+  /** Going offline is logged once (with what to check), coming back once; not every failed request. */
+  private logConnectivity(before: State, after: State): void {
+    const online = (s: State): boolean | undefined => (s.name === 'signed-in' ? s.online : s.name === 'confirm-sign-out' ? s.signedIn.online : undefined);
+    const was = online(before);
+    const is = online(after);
+    if (was === true && is === false) {
+      this.log.warn({ event: 'agent.offline' }, 'Graph and the sign-in service cannot be reached: retrying by itself; check the network (Wi-Fi, DNS, proxy) if this lasts');
+    } else if (was === false && is === true) {
+      this.log.info({ event: 'agent.online' }, 'connected again');
+    }
   }
 
   private run(effect: Effect): void {

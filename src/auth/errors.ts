@@ -81,7 +81,47 @@ export function isOffline(err: unknown): boolean {
 
 /** One line for the log, without secrets (msal's messages carry none; bodies are never included). */
 export function describe(err: unknown): string {
-  if (err instanceof AuthError) return `${err.errorCode || 'auth_error'}: ${err.errorMessage}`.slice(0, 500);
-  if (err instanceof Error) return `${err.name}: ${err.message}`.slice(0, 500);
-  return String(err).slice(0, 500);
+  const text = err instanceof AuthError ? `${err.errorCode || 'auth_error'}: ${err.errorMessage}`
+    : err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return serverText(text).reason;
+}
+
+/** What a server's error text says, split into log fields: one line of reason, and its ids. */
+export interface ServerTextFields {
+  /** One line: the error and its description, without the trace, correlation and time lines. */
+  reason: string;
+  /** The AADSTS number, e.g. 50173. */
+  aadsts?: number;
+  trace_id?: string;
+  correlation_id?: string;
+}
+
+/**
+ * Entra's descriptions end with "\r\nTrace ID: …\r\nCorrelation ID: …\r\nTimestamp: …" (and msal
+ * appends " - Correlation ID: … - Trace ID: …"): the ids go into fields of their own, so an
+ * operator can search for them, and the message stays one line.
+ */
+export function serverText(text: string): ServerTextFields {
+  const aadsts = /AADSTS(\d{4,8})/.exec(text)?.[1];
+  const trace = /Trace ID:\s*([0-9a-fA-F-]{8,})/.exec(text)?.[1];
+  const correlation = /Correlation ID:\s*([0-9a-fA-F-]{8,})/.exec(text)?.[1];
+  const reason = text
+    .split(/\s+-\s+(?:Correlation|Trace) ID:|[\r\n]+\s*(?:Trace ID|Correlation ID|Timestamp):/)[0]!
+    .replace(/[\x00-\x1f\x7f]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 300);
+  return {
+    reason,
+    ...(aadsts ? { aadsts: Number(aadsts) } : {}),
+    ...(trace ? { trace_id: trace } : {}),
+    ...(correlation ? { correlation_id: correlation } : {}),
+  };
+}
+
+/** The log fields of an error: `reason` on one line, and the AADSTS code and ids when the server sent them. */
+export function errorFields(err: unknown): ServerTextFields {
+  const text = err instanceof AuthError ? `${err.errorCode || 'auth_error'}: ${err.errorMessage}`
+    : err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return serverText(text);
 }

@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 /** The fields msal-node hands to the device code callback (its type is not exported). */
 type DeviceCodeResponse = Parameters<DeviceCodeRequest['deviceCodeCallback']>[0];
 import { PollingGuard } from './polling-guard.js';
-import { classifySignInError, describe, isOffline, needsSignIn } from './errors.js';
+import { classifySignInError, describe, errorFields, isOffline, needsSignIn, serverText } from './errors.js';
 import { NeedsSignInError, SignInFailedError, TokenUnavailableError, type Account, type DeviceCode, type DeviceCodeAttempt, type IdentityPort, type SilentOutcome } from './identity.js';
 
 export interface MsalIdentityOptions {
@@ -71,8 +71,9 @@ export class MsalIdentity implements IdentityPort {
           logLevel: LogLevel.Warning,
           loggerCallback: (level, message) => {
             const line = { event: 'msal.log' };
-            if (level === LogLevel.Error) msalLog.warn(line, message);
-            else if (level === LogLevel.Warning) msalLog.warn(line, message);
+            // A press while a code is shown cancels its polling on purpose: msal calls that an error.
+            if (/cancelled by setting DeviceCodeRequest\.cancel/i.test(message)) msalLog.debug(line, message);
+            else if (level === LogLevel.Error || level === LogLevel.Warning) msalLog.warn(line, message);
             else msalLog.debug(line, message);
           },
         },
@@ -86,6 +87,8 @@ export class MsalIdentity implements IdentityPort {
    * check must never bring them back, even if removing them from the cache failed.
    */
   private readonly refused = new Set<string>();
+  /** Accounts being removed from the cache right now (see forget). */
+  private readonly forgetting = new Map<string, Promise<void>>();
 
   /** The fingerprints of the refresh tokens msal holds for `account`, from its in-memory cache. */
   private refreshTokensOf(account: AccountInfo): string[] {
@@ -106,14 +109,35 @@ export class MsalIdentity implements IdentityPort {
    * can sign in with them again (its access token may still look valid by its own clock), and
    * remember their fingerprints in case the cache could not be written.
    */
-  private async forget(account: AccountInfo): Promise<void> {
+  private async forget(account: AccountInfo): Promise<boolean> {
     for (const f of this.refreshTokensOf(account)) this.refused.add(f);
     if (this.account?.homeAccountId === account.homeAccountId) this.account = undefined;
-    try {
-      await this.app.getTokenCache().removeAccount(account);
-    } catch (err) {
-      this.log.warn({ event: 'cache.write_failed', reason: describe(err) }, 'could not remove the refused sign-in from the token cache; it is ignored until the agent restarts');
+    // Jobs that asked at the same moment are refused together: the first one forgets, the others
+    // wait until the account is gone from the file (so a restart right after cannot find it).
+    const running = this.forgetting.get(account.homeAccountId);
+    if (running) {
+      await running;
+      return false;
     }
+    const removal = this.removeFromCache(account);
+    this.forgetting.set(account.homeAccountId, removal.then(() => undefined));
+    try {
+      return await removal;
+    } finally {
+      this.forgetting.delete(account.homeAccountId);
+    }
+  }
+
+  /** Removes the account from the cache file; false when it was gone already. */
+  private async removeFromCache(account: AccountInfo): Promise<boolean> {
+    try {
+      const cache = this.app.getTokenCache();
+      if (!(await cache.getAllAccounts()).some((a) => a.homeAccountId === account.homeAccountId)) return false;
+      await cache.removeAccount(account);
+    } catch (err) {
+      this.log.warn({ event: 'cache.write_failed', reason: describe(err) }, 'could not remove the refused sign-in from the token cache; it is ignored until the agent restarts: check the state folder is writable');
+    }
+    return true;
   }
 
   async trySilent(): Promise<SilentOutcome> {
@@ -132,11 +156,11 @@ export class MsalIdentity implements IdentityPort {
     } catch (err) {
       if (needsSignIn(err)) {
         await this.forget(account);
-        this.log.warn({ event: 'signin.expired', account: account.username, reason: describe(err) }, 'the cached sign-in no longer works: a new sign-in is needed');
+        this.log.warn({ event: 'signin.expired', account: account.username, ...errorFields(err) }, 'the cached sign-in no longer works: a new sign-in is needed');
         return { kind: 'needs-sign-in', why: 'Sign-in expired' };
       }
       // Network or server trouble: keep the tokens, carry on offline; jobs retry later.
-      this.log.warn({ event: 'signin.offline', account: account.username, reason: describe(err) }, 'could not refresh the token now; keeping the cached sign-in');
+      this.log.warn({ event: 'signin.offline', account: account.username, ...errorFields(err) }, 'could not refresh the token now; keeping the cached sign-in');
       return { kind: 'ok', account: toAccount(account), online: false };
     }
   }
@@ -205,7 +229,7 @@ export class MsalIdentity implements IdentityPort {
       (auth) => {
         if (!auth?.account) throw new SignInFailedError({ kind: 'server', reason: 'The server sent no account' }, 'token reply without an account');
         this.account = auth.account;
-        this.log.info({ event: 'signin.succeeded', account: auth.account.username, name: auth.account.name, tenant: auth.account.tenantId }, `signed in as ${auth.account.username}`);
+        this.log.info({ event: 'signin.succeeded', account: auth.account.username, display_name: auth.account.name, tenant: auth.account.tenantId }, `signed in as ${auth.account.username}`);
         return toAccount(auth.account);
       },
       (err: unknown) => {
@@ -215,7 +239,7 @@ export class MsalIdentity implements IdentityPort {
           const reply = this.guard.lastReply;
           if (reply && reply.at >= startedAt) {
             const failure = classifySignInError(new AuthError('post_request_failed', '', reply.error), reply);
-            this.log.error({ event: 'signin.failed', kind: failure.kind, reason: failure.detail }, `the device code request was refused: ${failure.reason}`);
+            this.log.error({ event: 'signin.failed', kind: failure.kind, ...serverText(failure.detail) }, `the device code request was refused: ${failure.reason}`);
             throw new SignInFailedError(failure, failure.detail);
           }
           this.log.error({ event: 'signin.failed', kind: 'server', reason: invalidReply }, `the device code reply was unusable: ${invalidReply}`);
@@ -223,8 +247,9 @@ export class MsalIdentity implements IdentityPort {
         }
         const failure = classifySignInError(err, this.guard.lastReply);
         if (cancelled && failure.kind === 'cancelled') throw new SignInFailedError(failure, failure.detail);
-        const level = failure.kind === 'expired' || failure.kind === 'cancelled' ? 'info' : failure.kind === 'offline' ? 'warn' : 'error';
-        this.log[level]({ event: 'signin.failed', kind: failure.kind, reason: failure.detail }, `sign-in did not complete: ${failure.reason}`);
+        // Expired, declined, cancelled: what people do; offline: the network; the rest needs an admin.
+        const level = failure.kind === 'expired' || failure.kind === 'cancelled' || failure.kind === 'declined' ? 'info' : failure.kind === 'offline' ? 'warn' : 'error';
+        this.log[level]({ event: 'signin.failed', kind: failure.kind, ...serverText(failure.detail) }, `sign-in did not complete: ${failure.reason}`);
         throw new SignInFailedError(failure, failure.detail);
       },
     );
@@ -249,8 +274,10 @@ export class MsalIdentity implements IdentityPort {
       return result.accessToken;
     } catch (err) {
       if (needsSignIn(err)) {
-        await this.forget(account);
-        this.log.warn({ event: 'token.needs_sign_in', reason: describe(err) }, 'the sign-in was revoked or has expired: starting a new sign-in');
+        // Once per refused sign-in, not once per job that asked at the same moment.
+        if (await this.forget(account)) {
+          this.log.warn({ event: 'token.needs_sign_in', account: account.username, ...errorFields(err) }, 'the sign-in was revoked or has expired: a person must sign in again with the code on the screen');
+        }
         throw new NeedsSignInError('Sign-in expired');
       }
       if (isOffline(err)) throw new TokenUnavailableError(`token refresh failed: ${describe(err)}`);
@@ -268,7 +295,9 @@ export class MsalIdentity implements IdentityPort {
   }
 
   async close(): Promise<void> {
-    // Nothing to release: the network client belongs to the caller.
+    // A refused sign-in being removed from the cache file must be gone before the process ends.
+    await Promise.all(this.forgetting.values());
+    // Nothing else to release: the network client belongs to the caller.
   }
 }
 

@@ -79,12 +79,12 @@ export class MsalNetworkClient implements INetworkModule {
     } catch (err) {
       const durationMs = Math.round(this.now() - started);
       const transport = err instanceof TransportError ? err : undefined;
-      this.log.debug({ event: 'http.request', method, url: where, failure: transport?.failure ?? 'unknown', code: transport?.code, durationMs },
+      this.log.debug({ event: 'http.request', method, url: where, failure: transport?.failure ?? 'unknown', code: transport?.code, duration_ms: durationMs },
         `${method} ${where} failed: ${transport?.message ?? 'unexpected error'}`);
       throw networkError(err, correlationId);
     }
     const durationMs = Math.round(this.now() - started);
-    this.log.debug({ event: 'http.request', method, url: where, status: response.status, durationMs }, `${method} ${where} ${response.status}`);
+    this.log.debug({ event: 'http.request', method, url: where, status: response.status, duration_ms: durationMs }, `${method} ${where} ${response.status}`);
     let parsed: T;
     try {
       // fetch's json() ignores a UTF-8 byte order mark; so do we.

@@ -167,7 +167,7 @@ export class PollingGuard implements INetworkModule {
     poll.failures += 1;
     if (!poll.offline) {
       poll.offline = true;
-      this.options.logger?.warn({ event: 'device_code.offline', reason: why }, `polling the sign-in server failed (${why}): still showing the same code and retrying`);
+      this.options.logger?.warn({ event: 'device_code.offline', reason: why }, `polling the sign-in server failed (${why}): still showing the same code and retrying; check the network if this lasts`);
       poll.watcher.offline(true);
     }
     // Exponential back-off with full jitter, capped; at least what the server asked for.

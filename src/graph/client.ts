@@ -136,7 +136,8 @@ export class GraphClient {
       } catch (err) {
         signal?.throwIfAborted();
         if (!(err instanceof TransportError)) throw err;
-        this.log.warn({
+        // Each attempt at info: the job's line says how the run ended, and going offline is logged once.
+        this.log.info({
           event: 'graph.request', job, path, attempt: attempts, failure: err.failure, error_code: err.code,
           duration_ms: this.now() - started, client_request_id: clientRequestId,
         }, `GET ${path}: ${err.message}`);
@@ -152,8 +153,8 @@ export class GraphClient {
       const body = parseBody(response.body, response.headers['content-type']);
       const graphError = body.json && status >= 400 ? parseGraphError(body.data) : undefined;
       const requestId = response.headers['request-id'] ?? graphError?.requestId;
-      const fine = status < 400 || status === 404;
-      this.log[fine ? 'info' : 'warn']({
+      // Each attempt at info (a 401 is refreshed, a 429 or 5xx retried): the job's line says how it ended.
+      this.log.info({
         event: 'graph.request', job, path, attempt: attempts, status, duration_ms: this.now() - started,
         request_id: requestId, client_request_id: clientRequestId, ...(graphError?.code ? { code: graphError.code } : {}),
       }, `GET ${path} → ${status}`);

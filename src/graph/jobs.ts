@@ -184,7 +184,6 @@ export class GraphJobs implements JobsPort {
   /** Creates the schedules, paused. */
   start(): void {
     if (this.tasks) return;
-    const logger = cronLogger(this.log);
     this.tasks = [...this.specs.values()].map((spec) =>
       this.cron.createTask(spec.schedule, () => this.tick(spec.name), {
         name: `graph:${spec.name}`,
@@ -193,7 +192,7 @@ export class GraphJobs implements JobsPort {
         // A Pi without a real-time clock jumps forward at NTP sync; node-cron would warn once
         // for every slot in the gap. Missing them is expected: the next slot runs.
         suppressMissedWarning: true,
-        logger,
+        logger: cronLogger(this.log, spec.name),
       }),
     );
     this.log.info({ event: 'graph.jobs.started', jobs: this.names }, `${this.specs.size} Graph job(s) scheduled, paused`);
@@ -296,7 +295,9 @@ export class GraphJobs implements JobsPort {
       result = await this.client.get(expandPathTimes(spec.path, started), { timeoutMs: spec.timeoutSec * 1000, job: spec.name, signal });
     } catch (err) {
       if (signal.aborted) throw this.cancelled(spec, signal);
-      this.log.warn({
+      // No token (a sign-in is needed, or the network is down): the identity side logs what
+      // needs a person, once; this line only says the run did not happen.
+      this.log.info({
         event: 'graph.job', job: spec.name, reason, ok: false, duration_ms: this.now() - started,
         error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
       }, `job ${spec.name}: no Graph call (${err instanceof Error ? err.message : String(err)})`);
@@ -345,7 +346,10 @@ export class GraphJobs implements JobsPort {
     if (run.ok) {
       this.log.info(fields, `job ${run.job}: ${run.line ?? `HTTP ${result.status ?? '-'}`}`);
     } else if (!result.ok) {
-      this.log.warn({ ...fields, kind: result.kind, code: result.code, message: result.message }, `job ${run.job}: ${result.message}`);
+      // No network (or a captive portal): the agent logs going offline once, with what to check.
+      // Anything else (a permission, a bad path, Graph failing after retries) needs a person.
+      const level = result.kind === 'network' || result.kind === 'not-json' ? 'info' : 'warn';
+      this.log[level]({ ...fields, kind: result.kind, code: result.code, message: result.message }, `job ${run.job}: ${result.message}`);
     }
   }
 }
@@ -377,12 +381,16 @@ export function outputRecord(run: JobRun, result: GraphResult): Record<string, u
   };
 }
 
-function cronLogger(log: Logger): CronLogger {
+/**
+ * node-cron's own messages, under the job's name. Its warnings ("task still running, new
+ * execution blocked by overlap prevention!") are what noOverlap is for: nothing to act on.
+ */
+function cronLogger(log: Logger, job: string): CronLogger {
   const text = (m: string | Error): string => (m instanceof Error ? m.message : m);
   return {
-    info: (m) => log.debug({ event: 'graph.cron' }, m),
-    warn: (m) => log.warn({ event: 'graph.cron' }, m),
-    error: (m, err) => log.error({ event: 'graph.cron', error: err?.message }, text(m)),
-    debug: (m) => log.debug({ event: 'graph.cron' }, text(m)),
+    info: (m) => log.debug({ event: 'graph.cron', job }, m),
+    warn: (m) => log.info({ event: 'graph.cron', job }, `job ${job}: ${text(m)}`),
+    error: (m, err) => log.error({ event: 'graph.cron', job, error: err?.message }, `job ${job}: ${text(m)}`),
+    debug: (m) => log.debug({ event: 'graph.cron', job }, text(m)),
   };
 }

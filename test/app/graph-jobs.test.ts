@@ -294,7 +294,7 @@ test('a request that takes longer than the job\'s timeout is abandoned and retri
 
   const attempts = logLines(h, 'graph.request', 'me');
   assert.equal(attempts[0]!.failure, 'timeout');
-  assert.equal(attempts[0]!.level, 'warn');
+  assert.equal(attempts[0]!.level, 'info', 'a retried attempt is not a warning: the job line says how it ended');
   assert.equal(attempts[1]!.status, 200);
   assert.equal(logLines(h, 'graph.retry', 'me')[0]!.reason, 'timeout');
   assert.deepEqual(runs(h, 'me').map((l) => l.attempts), [2]);
