@@ -107,6 +107,7 @@ export function serverText(text: string): ServerTextFields {
   const correlation = /Correlation ID:\s*([0-9a-fA-F-]{8,})/.exec(text)?.[1];
   const reason = text
     .split(/\s+-\s+(?:Correlation|Trace) ID:|[\r\n]+\s*(?:Trace ID|Correlation ID|Timestamp):/)[0]!
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what goes
     .replace(/[\x00-\x1f\x7f]+/g, ' ')
     .replace(/\s+/g, ' ')
     .trim()
