@@ -198,7 +198,7 @@ export class MsalIdentity implements IdentityPort {
     const request: DeviceCodeRequest = {
       scopes: this.options.scopes,
       deviceCodeCallback: (response: DeviceCodeResponse) => {
-        const problem = checkDeviceCodeResponse(response);
+        const problem = this.guard.deviceCodeProblem ?? checkDeviceCodeResponse(response);
         if (problem) {
           invalidReply = problem;
           request.cancel = true; // stop polling a code nobody can read
@@ -305,17 +305,34 @@ function toAccount(a: AccountInfo): Account {
   return { homeAccountId: a.homeAccountId, name: a.name ?? a.username, username: a.username };
 }
 
-/** The callback's fields come straight from the network: check them before they reach the screen. */
+/** The longest verification address the screen and the QR code take. */
+const MAX_URI_LENGTH = 200;
+
+/**
+ * The callback's fields come straight from the network, and go on a screen people trust and into
+ * a QR code they scan: check them before they reach either. The address must be a plain https
+ * URL (no user-info that disguises the host: `https://microsoft.com@evil.example/`), short and
+ * printable; the code a short run of letters and digits.
+ */
 export function checkDeviceCodeResponse(r: DeviceCodeResponse): string | undefined {
-  if (typeof r.userCode !== 'string' || !/^[A-Za-z0-9-]{4,32}$/.test(r.userCode)) return `user_code ${JSON.stringify(r.userCode)} is not a short code of letters and digits`;
+  if (typeof r.userCode !== 'string' || !/^[A-Za-z0-9-]{4,32}$/.test(r.userCode)) return `user_code ${quote(r.userCode)} is not a short code of letters and digits`;
   if (typeof r.verificationUri !== 'string') return 'verification_uri is missing';
+  if (r.verificationUri.length > MAX_URI_LENGTH) return `verification_uri is longer than ${MAX_URI_LENGTH} characters`;
+  if (!/^[\x21-\x7e]+$/.test(r.verificationUri)) return `verification_uri ${quote(r.verificationUri)} has spaces, control or non-ASCII characters`;
+  let u: URL;
   try {
-    const u = new URL(r.verificationUri);
-    if (u.protocol !== 'https:' && u.protocol !== 'http:') return `verification_uri ${JSON.stringify(r.verificationUri)} is not a web address`;
+    u = new URL(r.verificationUri);
   } catch {
-    return `verification_uri ${JSON.stringify(r.verificationUri)} is not a URL`;
+    return `verification_uri ${quote(r.verificationUri)} is not a URL`;
   }
-  if (r.verificationUri.length > 200) return 'verification_uri is longer than 200 characters';
-  if (typeof r.expiresIn !== 'number' || !(r.expiresIn > 0)) return `expires_in ${JSON.stringify(r.expiresIn)} is not a positive number`;
+  if (u.protocol !== 'https:') return `verification_uri ${quote(r.verificationUri)} is not an https address`;
+  if (u.username !== '' || u.password !== '') return `verification_uri ${quote(r.verificationUri)} carries a user name before the host (it would disguise ${u.hostname})`;
+  if (typeof r.expiresIn !== 'number' || !(r.expiresIn > 0) || !Number.isFinite(r.expiresIn)) return `expires_in ${quote(r.expiresIn)} is not a positive number`;
   return undefined;
+}
+
+/** A value from a server, quoted for a log line: bounded, control characters escaped. */
+function quote(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}..."` : text;
 }

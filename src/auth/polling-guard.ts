@@ -57,8 +57,18 @@ interface PollState {
  * - it remembers the last real error reply, because msal-node keeps only its `error` string and
  *   drops the AADSTS number the screen and log need.
  */
+/** The longest wait between polls the agent accepts from a server (RFC 8628 gives no bound). */
+export const MAX_POLL_INTERVAL_SEC = 60;
+/** The longest code lifetime the agent accepts (Entra's are 15 minutes). */
+export const MAX_CODE_LIFETIME_SEC = 86_400;
+
 export class PollingGuard implements INetworkModule {
   lastReply: ServerErrorReply | undefined;
+  /**
+   * What was wrong with the last device code reply that the agent cannot fix by clamping (an
+   * interval longer than the code's lifetime): the identity refuses that code with this text.
+   */
+  deviceCodeProblem: string | undefined;
   private readonly polls = new Map<string, PollState>();
   /** msal-node's derived device code URL → the server's real device authorization endpoint. */
   private readonly deviceEndpoints = new Map<string, string>();
@@ -192,11 +202,24 @@ export class PollingGuard implements INetworkModule {
     if (isDeviceCodeEndpoint(url) && response.status === 200) {
       // Some servers (Google's, for one) spell it verification_url.
       if (body.verification_uri === undefined && typeof body.verification_url === 'string') body.verification_uri = body.verification_url;
+      this.deviceCodeProblem = undefined;
       const interval = body.interval;
+      const lifetime = body.expires_in;
+      if (typeof lifetime === 'number' && lifetime > MAX_CODE_LIFETIME_SEC) {
+        // 1e13 s would overflow Date; nobody types a code a day later anyway.
+        this.options.logger?.info({ event: 'device_code.capped', expires_in: lifetime, max: MAX_CODE_LIFETIME_SEC },
+          `the server gave the code a lifetime of ${lifetime} s; using ${MAX_CODE_LIFETIME_SEC} s (a day)`);
+        body.expires_in = MAX_CODE_LIFETIME_SEC;
+      }
       if (typeof interval !== 'number' || !Number.isFinite(interval)) {
         body.interval = RFC8628_DEFAULT_INTERVAL_SEC; // RFC 8628 §3.2: 5 s when the server says nothing
-      } else if (interval < this.options.minIntervalSec) {
-        body.interval = this.options.minIntervalSec;
+      } else {
+        if (typeof lifetime === 'number' && interval > lifetime) {
+          this.deviceCodeProblem = `interval ${interval} s is longer than the code's lifetime (expires_in ${lifetime} s)`;
+        }
+        // Clamped both ways: below the floor is a request storm; above a minute (or past Node's
+        // 2^31 ms timer limit, which fires at once) a code nobody sees answered.
+        body.interval = Math.min(MAX_POLL_INTERVAL_SEC, Math.max(this.options.minIntervalSec, interval));
       }
     }
     if (typeof body.error === 'string' && body.error !== PENDING) {
