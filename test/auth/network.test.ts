@@ -268,7 +268,7 @@ test('requests are logged at debug with method, host+path, status and duration, 
     assert.equal(line.method, 'POST');
     assert.equal(line.url, `${new URL(base).host}/echo`);
     assert.equal(line.status, 200);
-    assert.equal(typeof line.durationMs, 'number');
+    assert.equal(typeof line.duration_ms, 'number');
     for (const secret of [SECRET_DEVICE_CODE, SECRET_REFRESH, SECRET_QUERY]) {
       assert.equal(log.text().includes(secret), false, `${secret} leaked into the log`);
     }
