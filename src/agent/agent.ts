@@ -77,16 +77,22 @@ export class Agent {
     await this.redraw();
     // While the first frame is up and before any code can arrive (msal-node still has to load).
     setImmediate(warmUpScreens);
-    await this.options.button.start({
-      pressed: () => {
-        this.wake();
-        this.dispatch({ type: 'pressed' });
-      },
-      held: () => {
-        this.wake();
-        this.dispatch({ type: 'held' });
-      },
-    });
+    try {
+      await this.options.button.start({
+        pressed: () => {
+          this.wake();
+          this.dispatch({ type: 'pressed' });
+        },
+        held: () => {
+          this.wake();
+          this.dispatch({ type: 'held' });
+        },
+      });
+    } catch (err) {
+      // A button driver should report its own problems; one that throws must not stop the agent.
+      this.log.warn({ event: 'button.unavailable', button: this.options.button.name, err: String(err) },
+        `the button could not be started (${String(err)}); running without it: the signals still work (systemctl kill -s SIGUSR1 ...)`);
+    }
     this.dispatch({ type: 'started' });
   }
 

@@ -147,7 +147,22 @@ export class GpioButton implements Button {
       }
       gestures.level(value === 1);
     };
-    pin.watch(onValue);
+    try {
+      pin.watch(onValue);
+    } catch (err) {
+      // epoll refused (a container without it, a kernel without edge interrupts on this line):
+      // give the pin back and run without the button, as for any other unusable pin.
+      gestures.dispose();
+      try {
+        pin.unexport();
+      } catch {
+        // already logged below; nothing more to release
+      }
+      const code = (err as ErrnoError).code ?? 'UNKNOWN';
+      this.unavailable(where, code, `watching GPIO${bcmPin} for edges failed (${(err as Error).message}); ` +
+        'check that the line supports edge interrupts, or use the signals (systemctl kill -s SIGUSR1 ...)', err);
+      return;
+    }
     this.pin = pin;
     this.onValue = onValue;
     this.gestures = gestures;

@@ -192,6 +192,15 @@ describe('GpioButton: faults leave the agent running without a button', () => {
     return line!;
   }
 
+  it('watch() throwing (epoll refused): the pin is given back, one line with the fix, no throw', async () => {
+    const board = FakeGpioBoard.pi4();
+    board.watchFails = Object.assign(new Error('epoll_create1: Operation not permitted'), { code: 'EPERM' });
+    const line = await faulty(board);
+    assert.equal(line.code, 'EPERM');
+    assert.match(String(line.fix), /edge interrupts|signals/);
+    assert.equal(board.isExported(529), false, 'the pin is not left exported');
+  });
+
   it('EBUSY (another program holds the pin): names the likely holders', async () => {
     const board = FakeGpioBoard.pi4();
     board.claim(529);

@@ -51,6 +51,8 @@ export class FakeGpioBoard {
   accessible = true;
   /** A fault the next constructor throws, once (`EACCES`, `EIO`, …). */
   failNextOpen: string | undefined;
+  /** What `watch()` throws (epoll refused, as in a container without it); undefined: it works. */
+  watchFails: Error | undefined;
   /** onoff's `Gpio`, bound to this board. */
   readonly Gpio: FakeGpioConstructor;
 
@@ -218,6 +220,7 @@ function makeGpioClass(board: FakeGpioBoard): FakeGpioConstructor {
     }
 
     watch(callback: ValueCallback): void {
+      if (board.watchFails) throw board.watchFails;
       this.listeners.push(callback);
     }
 
