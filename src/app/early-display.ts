@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
+import { DISPLAY, readSection } from '../config/settings.js';
 import type { Logger } from '../log.js';
 import type { Display } from '../display/display.js';
 import { renderScreen } from '../display/screens.js';
@@ -9,9 +10,10 @@ import { createDisplay } from './displays.js';
 /**
  * The first frame, before anything else: a person who plugs the device in should see "Starting"
  * at once, not after the schema library, the logger and the rest have loaded. So `run` reads only
- * the display section of the file (checked by hand here, against the schema's defaults), opens
- * the display and draws; the full configuration is validated after. If the validated display
- * settings differ (or the file is not valid), the agent opens its display the usual way.
+ * the display section of the file (checked by the rules of config/settings.ts, plain data the
+ * schema is built from, so zod stays out of the first frame), opens the display and draws; the
+ * full configuration is validated after. If the validated display settings differ (or the file is
+ * not valid), the agent opens its display the usual way.
  */
 
 export type DisplaySettings = Config['display'];
@@ -29,13 +31,7 @@ export interface EarlyDisplayOptions {
 }
 
 export async function openEarlyDisplay(configFile: string, options: EarlyDisplayOptions = {}): Promise<EarlyDisplay | undefined> {
-  let settings: DisplaySettings | undefined;
-  try {
-    const raw = JSON.parse(readFileSync(configFile, 'utf8')) as { display?: unknown };
-    settings = displaySettings(raw.display, path.dirname(configFile));
-  } catch {
-    return undefined; // the validation that follows says what is wrong
-  }
+  const settings = readDisplaySettings(configFile);
   // The panel and the PNG only: a terminal display shares stdout with the log and the config's
   // error report, so it waits for the validated configuration.
   if (!settings || (settings.driver !== 'ssd1306' && settings.driver !== 'png' && !settings.pngPath)) return undefined;
@@ -50,46 +46,32 @@ export async function openEarlyDisplay(configFile: string, options: EarlyDisplay
   }
 }
 
+/** The settings the driver is opened with: all but the screen session's sleep timer. */
+const OPENED_WITH = (Object.keys(DISPLAY) as Array<keyof DisplaySettings>).filter((k) => k !== 'sleepAfterSec');
+
 /** True when the validated settings are the ones the early display was opened with. */
 export function sameDisplay(a: DisplaySettings, b: DisplaySettings): boolean {
-  const keys: Array<keyof DisplaySettings> = ['driver', 'width', 'height', 'pngPath', 'pngScale', 'bus', 'address', 'controller', 'contrast', 'rotate180'];
-  return keys.every((k) => a[k] === b[k]);
+  return OPENED_WITH.every((k) => a[k] === b[k]);
 }
 
-const DRIVERS = ['auto', 'ssd1306', 'terminal', 'png', 'none'] as const;
-
-/** The display section with the schema's defaults, or undefined when anything in it looks off. */
-function displaySettings(section: unknown, base: string): DisplaySettings | undefined {
-  const d = (section ?? {}) as Record<string, unknown>;
-  if (typeof d !== 'object' || Array.isArray(d)) return undefined;
-  const int = (v: unknown, fallback: number, ok: (n: number) => boolean): number | undefined =>
-    v === undefined ? fallback : typeof v === 'number' && Number.isInteger(v) && ok(v) ? v : undefined;
-  const driver = d.driver ?? 'auto';
-  const height = d.height ?? 64;
-  const width = d.width ?? 128;
-  const bus = int(d.bus, 1, (n) => n >= 0 && n <= 99);
-  const address = int(d.address, 0x3c, (n) => n >= 0x03 && n <= 0x77);
-  const pngScale = int(d.pngScale, 4, (n) => n >= 1 && n <= 16);
-  const controller = d.controller ?? 'ssd1306';
-  if (!DRIVERS.includes(driver as (typeof DRIVERS)[number]) || width !== 128 || (height !== 64 && height !== 32)) return undefined;
-  if (bus === undefined || address === undefined || pngScale === undefined) return undefined;
-  if (controller !== 'ssd1306' && controller !== 'sh1106') return undefined;
-  if (d.pngPath !== undefined && typeof d.pngPath !== 'string') return undefined;
-  if (d.contrast !== undefined && int(d.contrast, 0, (n) => n >= 0 && n <= 255) === undefined) return undefined;
-  if (d.rotate180 !== undefined && typeof d.rotate180 !== 'boolean') return undefined;
-  return {
-    driver: driver as DisplaySettings['driver'],
-    width: 128,
-    height: height as 64 | 32,
-    bus,
-    address,
-    pngScale,
-    controller,
-    rotate180: (d.rotate180 as boolean | undefined) ?? false,
-    sleepAfterSec: typeof d.sleepAfterSec === 'number' ? d.sleepAfterSec : 300,
-    ...(typeof d.pngPath === 'string' ? { pngPath: path.resolve(base, d.pngPath) } : {}),
-    ...(typeof d.contrast === 'number' ? { contrast: d.contrast } : {}),
-  };
+/**
+ * The display section of a configuration file with the defaults filled in and `pngPath` made
+ * absolute, without loading the schema; undefined when the file cannot be read or a display
+ * setting has a wrong value (the validation that follows says what is wrong). Unknown keys are
+ * ignored, so a misspelt key elsewhere in the section does not keep the config problem off the panel.
+ */
+export function readDisplaySettings(configFile: string): DisplaySettings | undefined {
+  let section: unknown;
+  try {
+    const raw = JSON.parse(readFileSync(configFile, 'utf8')) as unknown;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+    section = (raw as { display?: unknown }).display;
+  } catch {
+    return undefined;
+  }
+  const settings = readSection(DISPLAY, section) as DisplaySettings | undefined;
+  if (settings?.pngPath !== undefined) settings.pngPath = path.resolve(path.dirname(configFile), settings.pngPath);
+  return settings;
 }
 
 type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';

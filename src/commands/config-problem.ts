@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { ConfigError } from '../config/index.js';
-import { DisplaySchema } from '../config/schema.js';
+import { readDisplaySettings } from '../app/early-display.js';
 import { renderScreen } from '../display/screens.js';
 import { silentLogger } from '../log.js';
 import { createDisplay } from '../app/displays.js';
@@ -16,14 +14,13 @@ export async function showConfigProblem(err: ConfigError, opened?: Display, time
   if (!err.file) return;
   let display = opened;
   if (!display) try {
-    const raw = JSON.parse(readFileSync(err.file, 'utf8')) as { display?: unknown };
-    const parsed = DisplaySchema.safeParse(raw.display ?? {});
-    if (!parsed.success || (parsed.data.driver !== 'ssd1306' && !parsed.data.pngPath)) return;
-    const settings = { ...parsed.data, driver: parsed.data.driver === 'ssd1306' ? 'ssd1306' as const : 'none' as const };
-    if (settings.pngPath) settings.pngPath = path.resolve(path.dirname(err.file), settings.pngPath);
+    // Read as the first frame reads it (the same rules, pngPath made absolute the same way).
+    const read = readDisplaySettings(err.file);
+    if (!read || (read.driver !== 'ssd1306' && !read.pngPath)) return;
+    const settings = { ...read, driver: read.driver === 'ssd1306' ? 'ssd1306' as const : 'none' as const };
     display = await createDisplay({ display: settings }, silentLogger());
   } catch {
-    return; // the file is not even JSON: stderr and the journal say so
+    return; // the display does not open: stderr and the journal say what is wrong
   }
   const field = (err.problems[0] ?? '').split(':')[0] ?? '';
   const frame = renderScreen({

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import type pino from 'pino';
-import { ConfigError, findConfigFile, loadConfigFile } from '../config/index.js';
+import { ConfigError, findConfigFile, loadConfigFile, resolveDisplay } from '../config/index.js';
 import { ButtonSchema, DisplaySchema, type Config } from '../config/schema.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Display } from '../display/display.js';
@@ -157,7 +157,7 @@ function loadHardwareConfig(file: string, env: NodeJS.ProcessEnv, say: (text: st
     if (!display.success || !button.success) throw error;
     say(`Note: ${file} does not load as a whole (${error.problems.length === 1 ? 'one problem' : `${error.problems.length} problems`}, ` +
       '"graph-device-agent check-config" lists them); its display and button sections are fine, and that is all hw-test needs.');
-    return { display: display.data, button: button.data, stateDirectory: undefined };
+    return { display: resolveDisplay(display.data, file), button: button.data, stateDirectory: undefined };
   }
 }
 

@@ -171,16 +171,25 @@ function resolvePaths(config: Config, file: string | undefined, env: NodeJS.Proc
     stateDirectory,
     network: { ...config.network, ...(caFile ? { caFile } : {}) },
     cache: { ...config.cache, path: config.cache.path ? abs(config.cache.path) : path.join(stateDirectory, 'token-cache.bin'), keyFile },
-    display: {
-      ...config.display,
-      driver: config.display.driver === 'auto' ? (process.stdout.isTTY ? 'terminal' : 'none') : config.display.driver,
-      ...(config.display.pngPath ? { pngPath: abs(config.display.pngPath) } : {}),
-    },
+    display: resolveDisplay(config.display, file),
     graph: {
       ...config.graph,
       // A job's output file is data the agent writes: relative to the state directory, not /etc.
       jobs: config.graph.jobs?.map((j) => ({ ...j, ...(j.outputFile ? { outputFile: path.resolve(stateDirectory, j.outputFile) } : {}) })),
     },
+  };
+}
+
+/**
+ * The display section as the agent uses it: "auto" decided (the terminal when there is one, else
+ * none) and `pngPath` made absolute, relative to the configuration file. hw-test uses it too when
+ * only the hardware sections of a file load.
+ */
+export function resolveDisplay(display: Config['display'], file: string | undefined): Config['display'] {
+  return {
+    ...display,
+    driver: display.driver === 'auto' ? (process.stdout.isTTY ? 'terminal' : 'none') : display.driver,
+    ...(display.pngPath ? { pngPath: path.resolve(file ? path.dirname(file) : process.cwd(), display.pngPath) } : {}),
   };
 }
 
