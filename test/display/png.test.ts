@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jsqr from 'jsqr';
@@ -50,6 +50,21 @@ describe('PNG display', () => {
     // Exactly white or black, nothing in between.
     for (let i = 0; i < png.data.length; i += 4) assert.ok(png.data[i] === 0 || png.data[i] === 255);
     assert.ok(pngToFrame(await readFile(path), 128, 64).equals(screen));
+    await display.close({ blank: false });
+  });
+
+  it('does not write the SD card again for a frame it already shows', async () => {
+    const path = join(dir, 'same', 'screen.png');
+    const display = new PngDisplay({ path });
+    await display.open();
+    await display.show(screen);
+    const first = (await stat(path)).ino;
+    await display.show(screen.clone());
+    assert.equal((await stat(path)).ino, first, 'the same frame: no new file');
+    const other = screen.clone();
+    other.set(0, 0, !other.get(0, 0));
+    await display.show(other);
+    assert.notEqual((await stat(path)).ino, first, 'a changed frame is written');
     await display.close({ blank: false });
   });
 
