@@ -74,10 +74,10 @@ export async function main(argv: string[]): Promise<number> {
         const file = findConfigFile(values.config);
         const { openEarlyDisplay } = await import('./app/early-display.js');
         early = await openEarlyDisplay(file);
-        // Checked in a child process, so the daemon never holds the checker (see load-apart.ts).
-        const { loadConfigApart } = await import('./config/load-apart.js');
-        const config = await loadConfigApart(file);
-        const { runDaemon } = await import('./run.js');
+        // Checked in a child process, so the daemon never holds the checker (see load-in-child.ts).
+        const { loadConfigInChild } = await import('./config/load-in-child.js');
+        const config = await loadConfigInChild(file);
+        const { runDaemon } = await import('./commands/run.js');
         return await runDaemon(config, { ...(early ? { early } : {}) });
       }
       case 'check-config': {
@@ -132,7 +132,7 @@ export async function main(argv: string[]): Promise<number> {
       early?.logger.attach(logger);
       logger.error({ event: 'config.invalid', file: err.file, problems: err.problems }, err.report());
       if (command === 'run') {
-        const { showConfigProblem } = await import('./commands/config-problem.js');
+        const { showConfigProblem } = await import('./app/config-problem-screen.js');
         await showConfigProblem(err, early?.display);
       }
       return EXIT_CONFIG;

@@ -1,7 +1,7 @@
 import type { ResolvedConfig } from '../config/load.js';
 import type { Logger } from '../log.js';
 import { HttpsClient } from '../net/https.js';
-import { msalIdentityOptions } from '../app/graph-parts.js';
+import { msalIdentityOptions } from '../app/identity-and-graph.js';
 import { MsalIdentity } from '../auth/msal-identity.js';
 import { MsalNetworkClient } from '../auth/network.js';
 import { SignInFailedError } from '../auth/identity.js';

@@ -1,12 +1,12 @@
 import path from 'node:path';
-import type { ResolvedConfig } from './config/index.js';
-import { createLogger, type Logger } from './log.js';
-import { journaldDestination } from './log-journald.js';
-import { createApp, type AppOverrides } from './app/app.js';
-import type { State } from './agent/machine.js';
-import { sameDisplay, type EarlyDisplay } from './app/early-display.js';
-import { createServiceNotifier } from './service/notify.js';
-import { StatusFile, STATUS_FILE_NAME } from './service/status-file.js';
+import type { ResolvedConfig } from '../config/index.js';
+import { createLogger, type Logger } from '../log.js';
+import { journaldDestination } from '../log-journald.js';
+import { createApp, type AppOverrides } from '../app/app.js';
+import type { State } from '../agent/machine.js';
+import { sameDisplay, type EarlyDisplay } from '../app/early-display.js';
+import { createServiceNotifier } from '../service/notify.js';
+import { StatusFile, STATUS_FILE_NAME } from '../service/status-file.js';
 
 /** How long shutdown may take before the process exits anyway (systemd waits 90 s; people don't). */
 const STOP_DEADLINE_MS = 2_000;
