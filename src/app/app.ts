@@ -51,7 +51,7 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
   const identity = createIdentity(config, logger, { key, http, ...(overrides.now ? { now: overrides.now } : {}) });
 
   // Job results go to the agent, which is made below (it needs the jobs); set once it exists.
-  let jobResultsTo: Agent | undefined;
+  let jobResultsTo: Agent | undefined = undefined;
   const graph = createGraphClient(config, logger, { http, tokens: identity });
   const onJobError = (err: unknown, job: string): void => {
     if (err instanceof NeedsSignInError) {
