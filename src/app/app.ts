@@ -44,7 +44,7 @@ export interface App {
 export async function createApp(config: ResolvedConfig, logger: Logger, overrides: AppOverrides = {}): Promise<App> {
   const http = HttpsClient.fromCaFile(config.network.caFile);
 
-  const display = overrides.display ?? (await createDisplay(config, logger, overrides.terminalOutput));
+  const display = overrides.display ?? (await createDisplay(config, logger, { terminalOutput: overrides.terminalOutput }));
   const button = createButtons(config, logger, overrides.extraButton);
 
   const key = await loadOrCreateKey(config, logger);

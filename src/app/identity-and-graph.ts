@@ -1,8 +1,9 @@
 import type { ResolvedConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
-import type { HttpsClient } from '../net/https.js';
+import { HttpsClient } from '../net/https.js';
 import { LazyIdentity } from '../auth/lazy-identity.js';
-import type { IdentityPort } from '../auth/identity.js';
+import type { CachedAccounts, IdentityPort } from '../auth/identity.js';
+import { resolveKey } from '../auth/key-source.js';
 import type { MsalIdentityOptions } from '../auth/msal-identity.js';
 import { EncryptedFileCache } from '../auth/cache/index.js';
 import { GraphClient, type TokenProvider } from '../graph/client.js';
@@ -24,21 +25,58 @@ export interface IdentityPartsOptions {
 
 /** msal-node behind the identity port, loaded on first use (see LazyIdentity). */
 export function createIdentity(config: ResolvedConfig, logger: Logger, options: IdentityPartsOptions): LazyIdentity {
-  const { key, http } = options;
-  return new LazyIdentity(async (): Promise<IdentityPort> => {
-    const [{ MsalIdentity }, { MsalNetworkClient }] = await Promise.all([
-      import('../auth/msal-identity.js'),
-      import('../auth/network.js'),
-    ]);
-    return new MsalIdentity(msalIdentityOptions(config, logger, {
-      cachePlugin: createTokenCache(config, logger, key),
-      networkClient: new MsalNetworkClient({ http, timeoutMs: config.network.timeoutSec * 1000, logger: logger.child({ component: 'http' }) }),
-      ...(options.now ? { now: options.now } : {}),
-    }));
-  });
+  return new LazyIdentity(() => msalIdentity(config, logger, createTokenCache(config, logger, options.key), options));
 }
 
-/** msal-node's settings from the configuration: one place for the daemon and `login`. */
+/** msal-node over `cache`, loaded now: the one way every part that signs in builds it. */
+async function msalIdentity(
+  config: ResolvedConfig,
+  logger: Logger,
+  cache: EncryptedFileCache,
+  options: Pick<IdentityPartsOptions, 'http' | 'now'>,
+): Promise<IdentityPort & CachedAccounts> {
+  const [{ MsalIdentity }, { MsalNetworkClient }] = await Promise.all([
+    import('../auth/msal-identity.js'),
+    import('../auth/network.js'),
+  ]);
+  return new MsalIdentity(msalIdentityOptions(config, logger, {
+    cachePlugin: cache,
+    networkClient: new MsalNetworkClient({ http: options.http, timeoutMs: config.network.timeoutSec * 1000, logger: logger.child({ component: 'http' }) }),
+    ...(options.now ? { now: options.now } : {}),
+  }));
+}
+
+/** The identity a command (`login`, `logout`) uses: the daemon's, plus the cache's accounts. */
+export interface CommandIdentity {
+  identity: IdentityPort & CachedAccounts;
+  /** Releases the network client. */
+  close(): void;
+}
+
+/**
+ * The daemon's identity (same msal-node settings, same encrypted cache) for a command, with the
+ * key from the same sources (never made here). Refuses (returns a message) when the cache exists
+ * but does not open with this key: the cache would move it aside, and with the wrong key (a
+ * command run without the service's credential) that would sign the agent out.
+ */
+export async function openCommandIdentity(ctx: { config: ResolvedConfig; env: NodeJS.ProcessEnv; logger: Logger }): Promise<CommandIdentity | { refused: string }> {
+  const { config, logger } = ctx;
+  const key = await resolveKey({ config, env: ctx.env, logger });
+  const cache = createTokenCache(config, logger, key.key);
+  key.key.fill(0);
+  const state = await cache.status();
+  if (state.exists && !state.readable) {
+    return {
+      refused: `${state.unreadableMessage ?? `token cache ${state.path} is unreadable`}.\n` +
+        `Nothing was changed. Run this command with the agent's key (key source: ${key.source} ${key.where}); ` +
+        '`graph-device-agent status` shows what the agent uses.',
+    };
+  }
+  const http = HttpsClient.fromCaFile(config.network.caFile);
+  return { identity: await msalIdentity(config, logger, cache, { http }), close: () => http.close() };
+}
+
+/** msal-node's settings from the configuration: one place for the daemon and every command. */
 export function msalIdentityOptions(
   config: ResolvedConfig,
   logger: Logger,
