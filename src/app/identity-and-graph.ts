@@ -10,9 +10,9 @@ import { GraphClient, type TokenProvider } from '../graph/client.js';
 import { DEFAULT_JOBS, type GraphJobSpec } from '../graph/jobs.js';
 
 /**
- * The identity and Graph parts built from the configuration, for every command that signs in or
- * calls Graph (the daemon in app.ts, `run-job`), so they cannot drift apart: same msal-node
- * settings, same encrypted cache, same Graph client.
+ * The identity and Graph parts built from the configuration, for the daemon (app.ts) and every
+ * command that touches the token cache or Graph (`login`, `logout`, `status`, `run-job`), so they
+ * cannot drift apart: same msal-node settings, same encrypted cache, same Graph client.
  */
 
 export interface IdentityPartsOptions {
@@ -77,7 +77,7 @@ export async function openCommandIdentity(ctx: { config: ResolvedConfig; env: No
 }
 
 /** msal-node's settings from the configuration: one place for the daemon and every command. */
-export function msalIdentityOptions(
+function msalIdentityOptions(
   config: ResolvedConfig,
   logger: Logger,
   parts: Pick<MsalIdentityOptions, 'cachePlugin' | 'networkClient' | 'now'>,
