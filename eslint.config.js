@@ -30,4 +30,21 @@ export default tseslint.config(
       }],
     },
   },
+  {
+    // The composition root: only app/ builds adapters; a command names no msal-node, no driver and
+    // no other command (what they share is commands/context.ts). test/architecture.test.ts too.
+    files: ['src/commands/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: '@azure/msal-node', message: 'a command gets its identity from app/identity-and-graph.ts' }],
+        patterns: [
+          {
+            group: ['**/display/ssd1306/*', '**/display/png.js', '**/display/terminal.js', '**/button/gpio.js', '**/button/keyboard.js', '**/button/index.js'],
+            message: 'a command gets its display and button from app/ (displays.ts, buttons.ts)',
+          },
+          { group: ['./*', '!./context.js'], message: 'a command does not import another: shared plumbing goes in commands/context.ts' },
+        ],
+      }],
+    },
+  },
 );

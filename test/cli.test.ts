@@ -78,6 +78,61 @@ test('--help lists the commands and the signals', async () => {
   assert.match(stdout, /SIGUSR1 = a short button press/);
 });
 
+/** Every command, with an option `COMMAND --help` must list (the table in src/cli.ts). */
+const COMMAND_OPTIONS: Record<string, string[]> = {
+  'run': [],
+  'login': ['--show'],
+  'logout': ['--all'],
+  'status': ['--json'],
+  'rekey': ['--new-key-file FILE'],
+  'run-job': ['--json'],
+  'hw-test': [],
+  'check-config': [],
+  'keygen': ['--out FILE', '--force'],
+};
+
+/** The commands of `--help` with their help lines. */
+function helpLines(stdout: string): Map<string, string> {
+  const section = stdout.split('\nCommands:\n')[1]?.split('\n\n')[0] ?? '';
+  return new Map(section.split('\n').map((line) => {
+    const m = /^ {2}([a-z-]+)(?: [A-Z]+)? +(\S.*)$/.exec(line);
+    assert.ok(m, `a command line: ${JSON.stringify(line)}`);
+    return [m[1]!, m[2]!] as const;
+  }));
+}
+
+test('--help lists every command with its one help line, and COMMAND --help shows that line, its usage and its options', async () => {
+  const general = await finish(cli(['--help']));
+  assert.equal(general.code, 0);
+  const lines = helpLines(general.stdout);
+  assert.deepEqual([...lines.keys()].sort(), Object.keys(COMMAND_OPTIONS).sort());
+  assert.match(general.stdout, /^ {2}run-job NAME +run one Graph job/m);
+
+  await Promise.all(Object.entries(COMMAND_OPTIONS).map(async ([command, options]) => {
+    const { code, stdout } = await finish(cli([command, '--help']));
+    assert.equal(code, 0, command);
+    assert.match(stdout, new RegExp(`^Usage: graph-device-agent ${command}${command === 'run-job' ? ' NAME' : ''} \\[options\\]$`, 'm'));
+    assert.ok(stdout.includes(`\n${lines.get(command)}\n`), `${command} --help shows its help line:\n${stdout}`);
+    for (const option of [...options, '-c, --config FILE', '-h, --help']) {
+      assert.match(stdout, new RegExp(`^ {2}${option.replace(/[-]/g, '\\-')} `, 'm'), `${command} --help lists ${option}`);
+    }
+    // Another command's option is not this one's.
+    if (command !== 'keygen') assert.doesNotMatch(stdout, /--force/, command);
+  }));
+});
+
+test('an unknown command or a missing argument exits 64 with the usage', async () => {
+  const unknown = await finish(cli(['frobnicate']));
+  assert.equal(unknown.code, 64);
+  assert.match(unknown.stderr, /unknown command "frobnicate"/);
+  assert.match(unknown.stderr, /^Usage: graph-device-agent \[command\] \[options\]$/m);
+
+  const missing = await finish(cli(['run-job']));
+  assert.equal(missing.code, 64);
+  assert.match(missing.stderr, /run-job needs NAME/);
+  assert.match(missing.stderr, /^Usage: graph-device-agent run-job NAME \[options\]$/m);
+});
+
 /** Reads the child's JSON log lines as they come. */
 class LogWatcher {
   readonly lines: Array<Record<string, unknown>> = [];

@@ -1,5 +1,6 @@
 import type { Display } from '../display/display.js';
-import { renderScreen, warmUpScreens } from '../display/screens.js';
+import { warmUpScreens } from '../display/screens.js';
+import { ScreenSession } from '../display/screen-session.js';
 import type { Button } from '../button/button.js';
 import type { IdentityPort, DeviceCodeAttempt } from '../auth/identity.js';
 import { SignInFailedError } from '../auth/identity.js';
@@ -41,7 +42,8 @@ export class Agent {
   private readonly now: () => number;
   private readonly timers: Omit<Clock, 'now'>;
   private readonly random: () => number;
-  private countdown: unknown;
+  /** The display: frames in order, the countdown's redraws, its failures logged once. */
+  private readonly screen: ScreenSession;
   private countdownTicks = 0;
   private checkingCache = false;
   /** The token cache as it was when a code first went up (see IdentityPort.cacheMark). */
@@ -50,8 +52,6 @@ export class Agent {
   private confirmTimer: unknown;
   private sleepTimer: unknown;
   private asleep = false;
-  private drawing: Promise<void> = Promise.resolve();
-  private displayFailed = false;
   private readonly waiters = new Set<{ test: (s: State) => boolean; resolve: (s: State) => void }>();
 
   constructor(private readonly options: AgentOptions) {
@@ -59,6 +59,7 @@ export class Agent {
     this.now = options.now ?? Date.now;
     this.timers = options.timers ?? systemClock;
     this.random = options.random ?? Math.random;
+    this.screen = new ScreenSession({ display: options.display, logger: this.log, now: this.now, timers: this.timers });
   }
 
   get state(): State {
@@ -67,13 +68,7 @@ export class Agent {
 
   /** Start-up order: the display first (so the person sees something), then the button, then sign-in. */
   async start(): Promise<void> {
-    if (!this.options.displayOpen) {
-      try {
-        await this.options.display.open();
-      } catch (err) {
-        this.displayProblem(err);
-      }
-    }
+    if (!this.options.displayOpen) await this.screen.open();
     await this.redraw();
     // While the first frame is up and before any code can arrive (msal-node still has to load).
     setImmediate(warmUpScreens);
@@ -103,8 +98,7 @@ export class Agent {
     for (const t of [this.retryTimer, this.confirmTimer, this.sleepTimer]) if (t !== undefined) this.timers.clearTimeout(t);
     await Promise.resolve(this.options.jobs.stop());
     await this.options.button.stop().catch((err: unknown) => this.log.warn({ event: 'button.error', err: String(err) }, 'could not release the button'));
-    await this.drawing;
-    await this.options.display.close({ blank: false }).catch((err: unknown) => this.displayProblem(err));
+    await this.screen.close();
     await this.options.identity.close();
   }
 
@@ -249,7 +243,7 @@ export class Agent {
       if (this.current.name !== 'signed-in') return;
       this.asleep = true;
       this.log.info({ event: 'display.sleep', after_ms: after }, 'display off (burn-in protection); a press wakes it');
-      this.options.display.setPower(false).catch((err: unknown) => this.displayProblem(err));
+      this.screen.setPower(false);
     }, after);
   }
 
@@ -257,7 +251,7 @@ export class Agent {
     if (this.asleep) {
       this.asleep = false;
       this.log.info({ event: 'display.wake' }, 'display on');
-      this.options.display.setPower(true).catch((err: unknown) => this.displayProblem(err));
+      this.screen.setPower(true);
     }
     if (this.current.name === 'signed-in' && this.sleepTimer !== undefined) this.scheduleSleep(this.current);
   }
@@ -266,16 +260,19 @@ export class Agent {
     this.options.jobs.runNow().catch((err: unknown) => this.log.error({ event: 'error', where: 'jobs', err: String(err) }, 'running the Graph jobs failed'));
   }
 
+  private countingDown = false;
+
   private startCountdown(): void {
-    if (this.countdown !== undefined) return;
+    if (this.countingDown) return;
+    this.countingDown = true;
     this.elsewhereMark ??= this.options.identity.cacheMark().catch(() => undefined);
     this.countdownTicks = 0;
-    this.countdown = this.timers.setInterval(() => {
+    this.screen.startCountdown(() => {
       void this.redraw();
       // Every 10 s: did `graph-device-agent login` (over SSH) sign in meanwhile? One stat of the
       // cache file when nothing changed.
       if (++this.countdownTicks % 10 === 0) this.checkSignedInElsewhere();
-    }, 1000);
+    });
   }
 
   /**
@@ -297,35 +294,14 @@ export class Agent {
   }
 
   private stopCountdown(): void {
-    if (this.countdown === undefined) return;
-    this.timers.clearInterval(this.countdown);
-    this.countdown = undefined;
+    this.countingDown = false;
+    this.screen.stopCountdown();
   }
 
   /** Draws the current state. Frames are serialized; a failing display never stops the agent. */
   private redraw(): Promise<void> {
     const state = this.current;
-    const { display } = this.options;
-    this.drawing = this.drawing.then(async () => {
-      if (state !== this.current && this.current.name !== 'stopping') return; // a newer frame is queued
-      const frame = renderScreen(screenFor(state, this.now()), this.now(), { width: display.width, height: display.height });
-      try {
-        await display.show(frame);
-        if (this.displayFailed) {
-          this.displayFailed = false;
-          this.log.info({ event: 'display.recovered', display: display.name }, 'the display works again');
-        }
-      } catch (err) {
-        this.displayProblem(err);
-      }
-    });
-    return this.drawing;
-  }
-
-  private displayProblem(err: unknown): void {
-    if (this.displayFailed) return; // once, not every second
-    this.displayFailed = true;
-    this.log.error({ event: 'display.error', display: this.options.display.name, err: String(err) },
-      `the display failed (${String(err)}); the agent keeps running and the code is in this log`);
+    // Skipped when a newer state's frame is queued behind it (on the way out, every frame is drawn).
+    return this.screen.draw((now) => screenFor(state, now), () => state !== this.current && this.current.name !== 'stopping');
   }
 }

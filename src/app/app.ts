@@ -8,7 +8,7 @@ import type { Display } from '../display/display.js';
 import type { Button } from '../button/button.js';
 import { NeedsSignInError, TokenUnavailableError, type IdentityPort } from '../auth/identity.js';
 import { GraphJobs, type CronScheduler, type JobRun } from '../graph/jobs.js';
-import { configuredJobs, createGraphClient, createIdentity } from './graph-parts.js';
+import { configuredJobs, createGraphClient, createIdentity } from './identity-and-graph.js';
 import { createDisplay } from './displays.js';
 import { recordGraphRun } from '../graph/last-run.js';
 import { createButtons } from './buttons.js';
@@ -44,20 +44,20 @@ export interface App {
 export async function createApp(config: ResolvedConfig, logger: Logger, overrides: AppOverrides = {}): Promise<App> {
   const http = HttpsClient.fromCaFile(config.network.caFile);
 
-  const display = overrides.display ?? (await createDisplay(config, logger, overrides.terminalOutput));
+  const display = overrides.display ?? (await createDisplay(config, logger, { terminalOutput: overrides.terminalOutput }));
   const button = createButtons(config, logger, overrides.extraButton);
 
   const key = await loadOrCreateKey(config, logger);
   const identity = createIdentity(config, logger, { key, http, ...(overrides.now ? { now: overrides.now } : {}) });
 
-  // The agent is created below; job results reach it through this late-bound reference.
-  const late: { agent?: Agent } = {};
+  // Job results go to the agent, which is made below (it needs the jobs); set once it exists.
+  let jobResultsTo: Agent | undefined = undefined;
   const graph = createGraphClient(config, logger, { http, tokens: identity });
   const onJobError = (err: unknown, job: string): void => {
     if (err instanceof NeedsSignInError) {
-      late.agent?.dispatch({ type: 'token-needs-sign-in', why: err.why });
+      jobResultsTo?.dispatch({ type: 'token-needs-sign-in', why: err.why });
     } else if (err instanceof TokenUnavailableError) {
-      late.agent?.dispatch({ type: 'job-finished', job, ok: false, online: false, at: Date.now() });
+      jobResultsTo?.dispatch({ type: 'job-finished', job, ok: false, online: false, at: Date.now() });
     } else {
       logger.error({ event: 'error', where: 'graph.job', job, err: String(err) }, `Graph job ${job} failed: ${String(err)}`);
     }
@@ -68,7 +68,7 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
     jobs: jobSpecs,
     logger: logger.child({ component: 'jobs' }),
     onResult: (run: JobRun) => {
-      late.agent?.dispatch(jobFinished(run, jobSpecs.findIndex((j) => j.name === run.job)));
+      jobResultsTo?.dispatch(jobFinished(run, jobSpecs.findIndex((j) => j.name === run.job)));
       // For `graph-device-agent status`: the last result, without the response body.
       void recordGraphRun(config.stateDirectory, run, logger);
     },
@@ -76,7 +76,7 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
     ...(overrides.cron ? { cron: overrides.cron } : {}),
   });
 
-  const theAgent = new Agent({
+  const agent = new Agent({
     identity,
     display,
     button,
@@ -90,18 +90,18 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
     ...(overrides.timers ? { timers: overrides.timers } : {}),
     ...(overrides.onStateChange ? { onStateChange: overrides.onStateChange } : {}),
   });
-  late.agent = theAgent;
+  jobResultsTo = agent;
   let stopping: Promise<void> | undefined;
   return {
-    agent: theAgent,
+    agent,
     identity,
     display,
     start: async () => {
       jobs.start();
-      await theAgent.start();
+      await agent.start();
     },
     stop: () => {
-      stopping ??= theAgent.stop().finally(() => http.close());
+      stopping ??= agent.stop().finally(() => http.close());
       return stopping;
     },
   };

@@ -1,7 +1,15 @@
 import type { ResolvedConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
 import type { Button } from '../button/button.js';
-import { SignalButton, GpioButton, KeyboardButton, combineButtons } from '../button/index.js';
+import { SignalButton, GpioButton, KeyboardButton, combineButtons, type GpioConstructor } from '../button/index.js';
+
+export type { GpioConstructor };
+
+/** What a caller may change about the GPIO button (hw-test's tests: a fake Gpio and sysfs). */
+export interface GpioButtonParts {
+  gpioFactory?: GpioConstructor | undefined;
+  sysfsRoot?: string | undefined;
+}
 
 /**
  * The buttons a configuration asks for. Signals (SIGUSR1 press, SIGUSR2 hold) are always there, so
@@ -12,17 +20,24 @@ export function createButtons(config: ResolvedConfig, logger: Logger, extra?: Bu
   const buttons: Button[] = [new SignalButton({ logger: log })];
   const b = config.button;
   if (b.driver === 'gpio') {
-    buttons.push(new GpioButton({
-      bcmPin: b.bcmPin,
-      ...(b.sysfsPin !== undefined ? { sysfsPin: b.sysfsPin } : {}),
-      activeLow: b.activeLow,
-      bounceTimeMs: b.bounceTimeMs,
-      holdTimeMs: b.holdTimeMs,
-      logger: log,
-    }));
+    buttons.push(createGpioButton(b, log));
   } else if (b.driver === 'keyboard') {
     buttons.push(new KeyboardButton({ logger: log }));
   }
   if (extra) buttons.push(extra);
   return combineButtons(...buttons);
+}
+
+/** The GPIO button of the button section: the daemon's and hw-test's, with the same settings. */
+export function createGpioButton(b: ResolvedConfig['button'], logger: Logger, parts: GpioButtonParts = {}): GpioButton {
+  return new GpioButton({
+    bcmPin: b.bcmPin,
+    ...(b.sysfsPin !== undefined ? { sysfsPin: b.sysfsPin } : {}),
+    activeLow: b.activeLow,
+    bounceTimeMs: b.bounceTimeMs,
+    holdTimeMs: b.holdTimeMs,
+    logger,
+    ...(parts.gpioFactory ? { gpioFactory: parts.gpioFactory } : {}),
+    ...(parts.sysfsRoot ? { sysfsRoot: parts.sysfsRoot } : {}),
+  });
 }

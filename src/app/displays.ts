@@ -3,6 +3,21 @@ import type { Logger } from '../log.js';
 import type { Display } from '../display/display.js';
 import type { Frame } from '../display/frame.js';
 import type { Ssd1306DisplayOptions } from '../display/ssd1306/index.js';
+import type { I2cBusLike } from '../display/ssd1306/i2c.js';
+
+// For the commands, which name a panel's address and test it on an emulated bus, but never load a driver.
+export { hexAddress } from '../display/ssd1306/faults.js';
+export type { I2cBusLike };
+
+/** What a caller may change about the configured display (the commands, tests). */
+export interface DisplayOptions {
+  /** Where the terminal driver draws; stdout by default. */
+  terminalOutput?: NodeJS.WritableStream | undefined;
+  /** The terminal driver's caption. */
+  terminalLabel?: string;
+  /** How the SSD1306 driver opens its I2C bus (hw-test's tests: the emulator). */
+  openBus?: (busNumber: number) => Promise<I2cBusLike>;
+}
 
 /**
  * The display a configuration asks for. Each driver is imported only when configured: the SSD1306
@@ -11,7 +26,8 @@ import type { Ssd1306DisplayOptions } from '../display/ssd1306/index.js';
  * and their streams: under the service's --lite-mode, Node compiles each from source).
  * `display.pngPath` mirrors every frame to a PNG file as well, whatever the main driver.
  */
-export async function createDisplay(config: Pick<ResolvedConfig, 'display'>, logger: Logger, terminalOutput?: NodeJS.WritableStream): Promise<Display> {
+export async function createDisplay(config: Pick<ResolvedConfig, 'display'>, logger: Logger, options: DisplayOptions = {}): Promise<Display> {
+  const { terminalOutput } = options;
   const d = config.display;
   const log = logger.child({ component: 'display' });
   const size = { width: d.width, height: d.height };
@@ -19,12 +35,12 @@ export async function createDisplay(config: Pick<ResolvedConfig, 'display'>, log
   switch (d.driver) {
     case 'terminal': {
       const { TerminalDisplay } = await import('../display/terminal.js');
-      displays.push(new TerminalDisplay({ ...size, log, label: `SSD1306 ${d.width}x${d.height} (simulated)`, ...(terminalOutput ? { output: terminalOutput } : {}) }));
+      displays.push(new TerminalDisplay({ ...size, log, label: options.terminalLabel ?? `SSD1306 ${d.width}x${d.height} (simulated)`, ...(terminalOutput ? { output: terminalOutput } : {}) }));
       break;
     }
     case 'ssd1306': {
       const { createSsd1306Display } = await import('../display/ssd1306/index.js');
-      displays.push(createSsd1306Display(ssd1306Options(d, log)));
+      displays.push(createSsd1306Display({ ...ssd1306Options(d, log), ...(options.openBus ? { openBus: options.openBus } : {}) }));
       break;
     }
     case 'png':
@@ -35,6 +51,32 @@ export async function createDisplay(config: Pick<ResolvedConfig, 'display'>, log
   if (d.pngPath) {
     const { PngDisplay } = await import('../display/png.js');
     displays.push(new PngDisplay({ path: d.pngPath, ...size, scale: d.pngScale, log }));
+  }
+  if (displays.length === 0) return new NoDisplay(d.width, d.height);
+  return displays.length === 1 ? displays[0]! : new MirroredDisplays(displays);
+}
+
+/**
+ * `login`'s screens: the terminal (--show) and, when the agent is not using it, the configured
+ * panel or PNG mirror. The terminal driver of the configuration is left out: `login` prints on
+ * that terminal already.
+ */
+export async function createLoginDisplay(
+  config: Pick<ResolvedConfig, 'display'>,
+  logger: Logger,
+  which: { terminal: NodeJS.WritableStream | undefined; panel: boolean },
+): Promise<Display> {
+  const d = config.display;
+  const displays: Display[] = [];
+  if (which.terminal) {
+    displays.push(await createDisplay({ display: { ...d, driver: 'terminal', pngPath: undefined } }, logger, { terminalOutput: which.terminal, terminalLabel: `SSD1306 ${d.width}x${d.height}` }));
+  }
+  if (which.panel && (d.driver === 'ssd1306' || d.driver === 'png' || d.pngPath)) {
+    try {
+      displays.push(await createDisplay({ display: { ...d, driver: d.driver === 'terminal' ? 'none' : d.driver } }, logger));
+    } catch (err) {
+      logger.warn({ event: 'display.failed', error: (err as Error).message }, `the display is not available: ${(err as Error).message}`);
+    }
   }
   if (displays.length === 0) return new NoDisplay(d.width, d.height);
   return displays.length === 1 ? displays[0]! : new MirroredDisplays(displays);

@@ -59,6 +59,17 @@ export interface IdentityPort {
   close(): Promise<void>;
 }
 
+/**
+ * The accounts in the token cache, for the commands that manage them (`login`, `logout`); the
+ * msal adapter has both this and {@link IdentityPort}, with the same settings as the daemon's.
+ */
+export interface CachedAccounts {
+  /** Every account in the cache; the agent signs in with the first. */
+  accounts(): Promise<Account[]>;
+  /** Removes one account and its tokens (with the cache lock, like any write). */
+  signOutAccount(account: Account): Promise<void>;
+}
+
 export type SilentOutcome =
   | { kind: 'ok'; account: Account; online: boolean }
   | { kind: 'needs-sign-in'; why?: string };

@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 type DeviceCodeResponse = Parameters<DeviceCodeRequest['deviceCodeCallback']>[0];
 import { PollingGuard } from './polling-guard.js';
 import { classifySignInError, describe, errorFields, isOffline, needsSignIn, serverText } from './errors.js';
-import { NeedsSignInError, SignInFailedError, TokenUnavailableError, type Account, type DeviceCode, type DeviceCodeAttempt, type IdentityPort, type SilentOutcome } from './identity.js';
+import { NeedsSignInError, SignInFailedError, TokenUnavailableError, type Account, type CachedAccounts, type DeviceCode, type DeviceCodeAttempt, type IdentityPort, type SilentOutcome } from './identity.js';
 
 export interface MsalIdentityOptions {
   clientId: string;
@@ -29,7 +29,7 @@ export interface MsalIdentityOptions {
 }
 
 /** The identity port on msal-node's PublicClientApplication. */
-export class MsalIdentity implements IdentityPort {
+export class MsalIdentity implements IdentityPort, CachedAccounts {
   private readonly app: PublicClientApplication;
   private readonly guard: PollingGuard;
   private readonly log: Logger;
@@ -292,6 +292,20 @@ export class MsalIdentity implements IdentityPort {
       this.log.info({ event: 'signout', account: account.username }, `signed out ${account.username}`);
     }
     this.account = undefined;
+  }
+
+  async accounts(): Promise<Account[]> {
+    return (await this.app.getTokenCache().getAllAccounts()).map(toAccount);
+  }
+
+  async signOutAccount(account: Account): Promise<void> {
+    const cache = this.app.getTokenCache();
+    for (const cached of await cache.getAllAccounts()) {
+      if (cached.homeAccountId !== account.homeAccountId) continue;
+      await cache.removeAccount(cached);
+      this.log.info({ event: 'signout', account: cached.username }, `signed out ${cached.username}`);
+    }
+    if (this.account?.homeAccountId === account.homeAccountId) this.account = undefined;
   }
 
   async close(): Promise<void> {

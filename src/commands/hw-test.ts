@@ -7,13 +7,10 @@ import { ButtonSchema, DisplaySchema, type Config } from '../config/schema.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Display } from '../display/display.js';
 import { renderTestPattern, testPatternCorners, testPatternLines, testPatternText } from '../display/screens.js';
-import { Ssd1306Display, hexAddress, type I2cBusLike } from '../display/ssd1306/index.js';
-import { TerminalDisplay } from '../display/terminal.js';
-import { PngDisplay } from '../display/png.js';
-import { NoDisplay, ssd1306Options } from '../app/displays.js';
-import { GpioButton, type GpioConstructor } from '../button/index.js';
 import type { ButtonListener } from '../button/button.js';
-import { readAgentProcess } from './status.js';
+import { createDisplay, hexAddress, type I2cBusLike } from '../app/displays.js';
+import { createGpioButton, type GpioConstructor } from '../app/buttons.js';
+import { readAgentProcess } from './context.js';
 
 /**
  * `graph-device-agent hw-test`: what a person runs after wiring the device. It draws a test
@@ -169,15 +166,19 @@ function describeDisplay(config: HardwareConfig): string {
   return `the display ${d.controller} ${d.width}x${d.height} at ${hexAddress(d.address)} on I2C bus ${d.bus} (display.controller "${d.controller}")`;
 }
 
+/**
+ * The configured display, from the daemon's factory. Without a panel the pattern still goes where
+ * the agent's screens would (the terminal, else the PNG): handy for a look. A panel or the terminal
+ * gets no PNG mirror here: the test is about what the person sees.
+ */
 async function openDisplay(config: HardwareConfig, logger: Logger, options: HwTestOptions, out: NodeJS.WritableStream): Promise<Display> {
   const d = config.display;
-  const size = { width: d.width, height: d.height };
-  // Without a panel the pattern still goes where the agent's screens would: handy for a look.
-  if (d.driver === 'terminal') return new TerminalDisplay({ ...size, output: out, log: logger, label: `hw-test ${d.width}x${d.height} (simulated)` });
-  if (d.driver !== 'ssd1306') {
-    return d.pngPath ? new PngDisplay({ ...size, path: d.pngPath, scale: d.pngScale, log: logger }) : new NoDisplay(d.width, d.height);
-  }
-  return new Ssd1306Display({ ...ssd1306Options(d, logger), ...(options.openBus ? { openBus: options.openBus } : {}) });
+  const mirrored = d.driver !== 'ssd1306' && d.driver !== 'terminal';
+  return createDisplay({ display: { ...d, pngPath: mirrored ? d.pngPath : undefined } }, logger, {
+    terminalOutput: out,
+    terminalLabel: `hw-test ${d.width}x${d.height} (simulated)`,
+    ...(options.openBus ? { openBus: options.openBus } : {}),
+  });
 }
 
 /**
@@ -295,16 +296,7 @@ async function testButton(config: HardwareConfig, panel: Panel, events: EventLog
   const holdSec = (b.holdTimeMs / 1000).toFixed(1);
   const waiting = timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`;
   const gestures = new GestureWaiter();
-  const button = new GpioButton({
-    bcmPin: b.bcmPin,
-    ...(b.sysfsPin !== undefined ? { sysfsPin: b.sysfsPin } : {}),
-    activeLow: b.activeLow,
-    bounceTimeMs: b.bounceTimeMs,
-    holdTimeMs: b.holdTimeMs,
-    logger: events.logger,
-    ...(options.gpioFactory ? { gpioFactory: options.gpioFactory } : {}),
-    ...(options.sysfsRoot ? { sysfsRoot: options.sysfsRoot } : {}),
-  });
+  const button = createGpioButton(b, events.logger, { gpioFactory: options.gpioFactory, sysfsRoot: options.sysfsRoot });
   await button.start(gestures);
   try {
     if (!button.available) {

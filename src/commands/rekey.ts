@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { rekeyCache, RekeyError } from '../auth/cache/rekey.js';
 import { CREDENTIAL_NAME, DEFAULT_KEY_FILE_NAME, KEY_ENV_VAR, SEALED_CREDENTIAL_PATH, describeKeySource, resolveKey } from '../auth/key-source.js';
-import { commandContext, readAgentProcess, type CommandIo } from './status.js';
+import { commandContext, readAgentProcess, type CommandIo } from './context.js';
 
 /**
  * `graph-device-agent rekey [--new-key-file FILE]`: re-encrypts the token cache under a new key

@@ -7,7 +7,7 @@ import { HttpsClient } from '../net/https.js';
 import { NeedsSignInError, TokenUnavailableError } from '../auth/identity.js';
 import { resolveKey } from '../auth/key-source.js';
 import { GraphJobs, outputRecord, validateJobs, type JobRun } from '../graph/jobs.js';
-import { configuredJobs, createGraphClient, createIdentity, createTokenCache } from '../app/graph-parts.js';
+import { configuredJobs, createGraphClient, createIdentity, createTokenCache } from '../app/identity-and-graph.js';
 
 /**
  * `graph-device-agent run-job NAME [--json]`: runs one configured Graph job once, now, with the

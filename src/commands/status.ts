@@ -1,93 +1,19 @@
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import pino from 'pino';
 import { ConfigError } from '../config/errors.js';
-import { findConfigFile, loadConfigFile, type ResolvedConfig } from '../config/load.js';
-import { createLogger, silentLogger, type Logger } from '../log.js';
+import { silentLogger } from '../log.js';
 import { decodeCache } from '../auth/cache/format.js';
-import { EncryptedFileCache, type CacheStatus } from '../auth/cache/encrypted-file-cache.js';
+import type { CacheStatus } from '../auth/cache/encrypted-file-cache.js';
 import { describeKeySource, resolveKey, type ResolvedKey } from '../auth/key-source.js';
 import { readLastGraph, type LastGraphFile } from '../graph/last-run.js';
-import type { StatusFileContent } from '../service/status-file.js';
+import { createTokenCache } from '../app/identity-and-graph.js';
+import { commandContext, readAgentProcess, type AgentProcess, type CommandContext, type CommandIo } from './context.js';
 
 /**
  * `graph-device-agent status [--json]`: who is signed in, what the cache knows about the tokens'
  * lifetimes, which key is in use, the state of the cache file, the agent and the last Graph
  * results. Reads only: it never moves, writes or locks anything, and it never prints a token,
  * refresh token or id token (it reads their dates, never their `secret`).
- *
- * Also home to what the other commands share: loading the configuration, their logger, and
- * finding out whether the agent is running (its `status.json`).
  */
-
-// ---- shared by the commands -----------------------------------------------------------------
-
-export interface CommandIo {
-  /** -c/--config; the usual search otherwise. */
-  configPath?: string | undefined;
-  env?: NodeJS.ProcessEnv;
-  /** Where the command's text goes; process.stdout by default. */
-  stdout?: NodeJS.WritableStream;
-  /** Warnings (JSON lines) and errors; process.stderr by default. */
-  stderr?: NodeJS.WritableStream;
-}
-
-export interface CommandContext {
-  config: ResolvedConfig;
-  env: NodeJS.ProcessEnv;
-  out: (text: string) => void;
-  /** Warnings and errors as JSON lines on stderr; info and below are dropped (the text says it). */
-  logger: Logger;
-  stderr: NodeJS.WritableStream;
-}
-
-export function commandContext(options: CommandIo): CommandContext {
-  const env = options.env ?? process.env;
-  const config = loadConfigFile(findConfigFile(options.configPath, env), env);
-  const stdout = options.stdout ?? process.stdout;
-  const stderr = options.stderr ?? process.stderr;
-  const destination = options.stderr ? (stderr as unknown as pino.DestinationStream) : pino.destination({ dest: 2, sync: true });
-  return { config, env, stderr, out: (text) => void stdout.write(text), logger: createLogger({ level: 'warn', destination }) };
-}
-
-/** The agent's status.json (src/service/status-file.ts), with what can be told about its process. */
-export interface AgentProcess extends Partial<StatusFileContent> {
-  /** The file's path. */
-  file: string;
-  /** The process is alive, has not said "stopped" and updated the file lately. */
-  running: boolean;
-  /** Seconds since the last update. */
-  ageSec?: number;
-}
-
-/** The agent rewrites status.json at least every 30 s (DEFAULT_HEARTBEAT_MS); three missed beats and it is not trusted. */
-const STATUS_FRESH_MS = 90_000;
-
-export async function readAgentProcess(stateDirectory: string, now = Date.now()): Promise<AgentProcess | null> {
-  const file = path.join(stateDirectory, 'status.json');
-  let content: Partial<StatusFileContent>;
-  try {
-    content = JSON.parse(await readFile(file, 'utf8')) as Partial<StatusFileContent>;
-  } catch {
-    return null;
-  }
-  const updated = typeof content.updatedAt === 'string' ? Date.parse(content.updatedAt) : NaN;
-  const ageSec = Number.isNaN(updated) ? undefined : Math.max(0, Math.round((now - updated) / 1000));
-  const alive = typeof content.pid === 'number' && isAlive(content.pid);
-  // A pid alone is not proof: the file survives reboots and pids are reused.
-  const running = alive && content.state !== 'stopped' && ageSec !== undefined && ageSec * 1000 <= STATUS_FRESH_MS;
-  return { ...content, file, running, ...(ageSec !== undefined ? { ageSec } : {}) };
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export { LAST_GRAPH_FILE, recordGraphRun, summarizeGraphRun, type GraphRunSummary } from '../graph/last-run.js';
 
@@ -196,7 +122,7 @@ export async function buildStatusReport(ctx: Pick<CommandContext, 'config' | 'en
   let accounts: AccountSummary[] | null = null;
   const silent = silentLogger();
   if (key) {
-    const plugin = new EncryptedFileCache({ path: config.cache.path, key: key.key, clientId: config.auth.clientId, logger: silent });
+    const plugin = createTokenCache(config, silent, key.key);
     cache = await plugin.status();
     if (cache.readable) {
       try {
@@ -209,7 +135,7 @@ export async function buildStatusReport(ctx: Pick<CommandContext, 'config' | 'en
     }
   } else {
     // Without the key the file can still be described, not opened.
-    const plugin = new EncryptedFileCache({ path: config.cache.path, key: Buffer.alloc(32), clientId: config.auth.clientId, logger: silent });
+    const plugin = createTokenCache(config, silent, Buffer.alloc(32));
     const described = await plugin.status();
     cache = { ...described, readable: false };
     if (described.exists && described.unreadableReason !== 'io-error') {

@@ -12,7 +12,7 @@ import { decodeCache, parseKey } from '../../src/auth/cache/index.js';
 /**
  * SIGTERM in each state a device can be in when systemd stops it: a code on the screen, a poll
  * in flight, a Graph job in flight, a token-cache write in progress. Each time the process must
- * exit 0 by itself, with the orderly stop finished before run.ts's 2-second deadline (no
+ * exit 0 by itself, with the orderly stop finished before commands/run.ts's 2-second deadline (no
  * `agent.stop_timeout` line: that deadline exits 0 too, but cuts the stop short), the panel
  * blanked or showing "Stopped", the GPIO line released, and the token cache intact.
  *
@@ -51,7 +51,7 @@ process.on('exit', (code) => {
   const report = { code, gpioExported: board.isExported(${SYSFS_PIN}), panelOn: panel.displayOn, lit: frame.litCount(), text: decodeAll(frame).map((r) => r.text) };
   writeSync(2, 'EXIT-REPORT ' + JSON.stringify(report) + '\\n');
 });
-const { runDaemon } = await import(at('src/run.ts'));
+const { runDaemon } = await import(at('src/commands/run.ts'));
 process.exit(await runDaemon(config, { logger, overrides: { display, extraButton: button } }));
 `;
 

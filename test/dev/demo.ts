@@ -12,7 +12,7 @@ import pino from 'pino';
 import { startIdentityEmulator } from '../support/identity-emulator/index.js';
 import { parseConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/log.js';
-import { runDaemon } from '../../src/run.js';
+import { runDaemon } from '../../src/commands/run.js';
 import { frameToBox, PngDisplay } from '../../src/display/index.js';
 import type { Display } from '../../src/display/display.js';
 import { Frame } from '../../src/display/frame.js';

@@ -1,6 +1,6 @@
 /**
  * The bench's child: `graph-device-agent run` as cli.ts does it (the first frame from the display section, then
- * the configuration and run.ts), with one difference: the display is the real SSD1306 driver on
+ * the configuration and commands/run.ts), with one difference: the display is the real SSD1306 driver on
  * the SSD1306 emulator instead of a real I2C bus, so the bench sees when the first frame is lit.
  *
  * argv: <config file>. env: BENCH_BUS_BYTES_PER_SECOND (0 or absent: writes complete at once;
@@ -43,10 +43,10 @@ async function main(): Promise<number> {
     }),
   });
   if (!early) throw new Error('the bench config must name an ssd1306 display');
-  const { loadConfigApart } = await import('../../../src/config/load-apart.js');
+  const { loadConfigInChild } = await import('../../../src/config/load-in-child.js');
   let config;
   try {
-    config = await loadConfigApart(file);
+    config = await loadConfigInChild(file);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.report()}\n`);
@@ -54,7 +54,7 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  const { runDaemon } = await import('../../../src/run.js');
+  const { runDaemon } = await import('../../../src/commands/run.js');
   return runDaemon(config, { early });
 }
 

@@ -2,7 +2,7 @@ import type { ConfigError } from '../config/index.js';
 import { readDisplaySettings } from '../app/early-display.js';
 import { renderScreen } from '../display/screens.js';
 import { silentLogger } from '../log.js';
-import { createDisplay } from '../app/displays.js';
+import { createDisplay } from './displays.js';
 import type { Display } from '../display/display.js';
 
 /**

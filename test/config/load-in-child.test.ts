@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadConfigApart } from '../../src/config/load-apart.js';
+import { loadConfigInChild } from '../../src/config/load-in-child.js';
 import { ConfigError, loadConfigFile } from '../../src/config/index.js';
 import { startIdentityEmulator } from '../support/identity-emulator/index.js';
 import { serviceNodeFlags } from '../support/service-flags.js';
@@ -14,7 +14,7 @@ const REPO = path.resolve(import.meta.dirname, '../..');
 const ENV = { PATH: process.env.PATH ?? '', HOME: '/nonexistent-home' };
 
 async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'gda-apart-'));
+  const dir = await mkdtemp(path.join(tmpdir(), 'gda-in-child-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }
@@ -25,10 +25,10 @@ test('the child process gives the daemon the same configuration as checking in-p
   for (const name of examples) {
     const file = path.join(REPO, 'config', name);
     const env = { ...ENV, STATE_DIRECTORY: '/var/lib/graph-device-agent' };
-    const apart = await loadConfigApart(file, env);
+    const inChild = await loadConfigInChild(file, env);
     // The in-process result through JSON, as the child sends it: no undefined fields.
-    assert.deepEqual(apart, JSON.parse(JSON.stringify(loadConfigFile(file, env))), name);
-    assert.equal(apart.cache.path, '/var/lib/graph-device-agent/token-cache.bin', `${name}: the child saw the environment`);
+    assert.deepEqual(inChild, JSON.parse(JSON.stringify(loadConfigFile(file, env))), name);
+    assert.equal(inChild.cache.path, '/var/lib/graph-device-agent/token-cache.bin', `${name}: the child saw the environment`);
   }
 });
 
@@ -43,14 +43,14 @@ test('a bad file gives the same ConfigError: the field, the value and the fix, a
     inProcess = err as ConfigError;
   }
   assert.ok(inProcess instanceof ConfigError);
-  await assert.rejects(loadConfigApart(file, ENV), (err: unknown) => {
+  await assert.rejects(loadConfigInChild(file, ENV), (err: unknown) => {
     assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
     assert.equal(err.file, file);
     assert.deepEqual(err.problems, inProcess.problems);
     assert.match(err.report(), /clientid: unknown setting: did you mean "client_id"\?/);
     return true;
   });
-  await assert.rejects(loadConfigApart(path.join(dir, 'missing.json'), ENV), (err: unknown) =>
+  await assert.rejects(loadConfigInChild(path.join(dir, 'missing.json'), ENV), (err: unknown) =>
     err instanceof ConfigError && /cannot read the configuration file \(ENOENT\)/.test(err.problems[0] ?? ''));
 });
 
@@ -59,7 +59,7 @@ test('a check that dies without answering is an error that says so, with what it
   const file = path.join(dir, 'config.json');
   await writeFile(file, JSON.stringify({ auth: { clientId: 'd1f4e3c2-1111-2222-3333-444455556666' } }));
   // A preload that does not exist: the child fails before it can check anything.
-  await assert.rejects(loadConfigApart(file, { ...ENV, NODE_OPTIONS: '--require /nonexistent/preload.cjs' }), (err: unknown) => {
+  await assert.rejects(loadConfigInChild(file, { ...ENV, NODE_OPTIONS: '--require /nonexistent/preload.cjs' }), (err: unknown) => {
     assert.ok(!(err instanceof ConfigError));
     assert.match((err as Error).message, /the configuration check \(a child process\) ended with exit code 1 and no answer: .*Cannot find module/s);
     return true;

@@ -1,11 +1,11 @@
 /**
- * The child process of load-apart.ts: checks the configuration file named on the command line and
+ * The child process of load-in-child.ts: checks the configuration file named on the command line and
  * prints one JSON reply on stdout (see ChildReply). Exits 0 whether the file is good or bad: the
  * reply says which. Anything else (a crash) leaves stdout without a reply, which the parent reports.
  */
 import { ConfigError } from './errors.js';
 import { loadConfigFile } from './load.js';
-import type { ChildReply } from './load-apart.js';
+import type { ChildReply } from './load-in-child.js';
 
 const file = process.argv[2];
 let reply: ChildReply;

@@ -18,7 +18,7 @@ import type { ResolvedConfig } from './load.js';
  * fix) for a bad file. If the child cannot be started at all (no memory for a second process, say),
  * the check runs in this process instead: the daemon then carries the checker, but it runs.
  */
-export async function loadConfigApart(file: string, env: NodeJS.ProcessEnv = process.env): Promise<ResolvedConfig> {
+export async function loadConfigInChild(file: string, env: NodeJS.ProcessEnv = process.env): Promise<ResolvedConfig> {
   let reply: ChildReply;
   try {
     reply = await runChild(file, env);
@@ -38,10 +38,10 @@ export type ChildReply =
 
 class SpawnFailed extends Error {}
 
-/** The child's entry: this folder's load-child module, as .js when built and .ts under tsx. */
+/** The child's entry: this folder's load-in-child-main module, as .js when built and .ts under tsx. */
 function childEntry(): string {
   const here = fileURLToPath(import.meta.url);
-  return path.join(path.dirname(here), `load-child${path.extname(here)}`);
+  return path.join(path.dirname(here), `load-in-child-main${path.extname(here)}`);
 }
 
 /**

@@ -1,12 +1,16 @@
 import path from 'node:path';
-import type { ResolvedConfig } from './config/index.js';
-import { createLogger, type Logger } from './log.js';
-import { journaldDestination } from './log-journald.js';
-import { createApp, type AppOverrides } from './app/app.js';
-import type { State } from './agent/machine.js';
-import { sameDisplay, type EarlyDisplay } from './app/early-display.js';
-import { createServiceNotifier } from './service/notify.js';
-import { StatusFile, STATUS_FILE_NAME } from './service/status-file.js';
+import type { ResolvedConfig } from '../config/index.js';
+import { ConfigError, EXIT_CONFIG } from '../config/errors.js';
+import { findConfigFile } from '../config/locate.js';
+import type { Logger } from '../log.js';
+import type { AppOverrides } from '../app/app.js';
+import type { State } from '../agent/machine.js';
+import type { EarlyDisplay } from '../app/early-display.js';
+
+/*
+ * Light on purpose: cli.ts loads this module before the first frame is drawn, so everything heavy
+ * (the schema library, the logger, msal-node, the app) is imported where it is first needed.
+ */
 
 /** How long shutdown may take before the process exits anyway (systemd waits 90 s; people don't). */
 const STOP_DEADLINE_MS = 2_000;
@@ -21,10 +25,45 @@ export interface RunOptions {
 }
 
 /**
- * `graph-device-agent run`: start the agent, keep it running until SIGTERM/SIGINT, stop it in order.
+ * `graph-device-agent run`: "Starting" on the display first (from the display section alone),
+ * then the configuration, checked in a child process so the daemon never holds the checker (see
+ * config/load-in-child.ts), then the daemon. A bad configuration is reported on stderr, in the
+ * journal and, when its display section can be read, on the display; exit 78.
+ */
+export async function runCommand(options: { configPath?: string | undefined }): Promise<number> {
+  // Until the signal button is listening, SIGUSR1 would open Node's debugger: ignore it.
+  process.on('SIGUSR1', () => undefined);
+  let early: EarlyDisplay | undefined;
+  try {
+    const file = findConfigFile(options.configPath);
+    const { openEarlyDisplay } = await import('../app/early-display.js');
+    early = await openEarlyDisplay(file);
+    const { loadConfigInChild } = await import('../config/load-in-child.js');
+    const config = await loadConfigInChild(file);
+    return await runDaemon(config, { ...(early ? { early } : {}) });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const { reportConfigError } = await import('./context.js');
+    reportConfigError(err, (logger) => early?.logger.attach(logger));
+    const { showConfigProblem } = await import('../app/config-problem-screen.js');
+    await showConfigProblem(err, early?.display);
+    return EXIT_CONFIG;
+  }
+}
+
+/**
+ * The daemon: start the agent, keep it running until SIGTERM/SIGINT, stop it in order.
  * Returns the exit code.
  */
 export async function runDaemon(config: ResolvedConfig, options: RunOptions = {}): Promise<number> {
+  const [{ createLogger }, { journaldDestination }, { createApp }, { sameDisplay }, { createServiceNotifier }, { StatusFile, STATUS_FILE_NAME }] = await Promise.all([
+    import('../log.js'),
+    import('../log-journald.js'),
+    import('../app/app.js'),
+    import('../app/early-display.js'),
+    import('../service/notify.js'),
+    import('../service/status-file.js'),
+  ]);
   // With stdout going to the journal, each line gets a syslog priority prefix, so
   // `journalctl -p warning` works; elsewhere plain JSON lines.
   const destination = journaldDestination();
