@@ -15,7 +15,7 @@ import type { WatchdogTimers } from './watchdog.js';
  * spared a flush every heartbeat.
  */
 
-export const STATUS_FILE_NAME = 'status.json';
+export { STATUS_FILE_NAME } from './status-location.js';
 export const DEFAULT_HEARTBEAT_MS = 30_000;
 
 export interface AgentStatus {
