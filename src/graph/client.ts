@@ -3,7 +3,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { TransportError, isTransient } from '../net/https.js';
 import type { HttpsClient, HttpsResponse } from '../net/https.js';
 import type { Logger } from '../log.js';
-import { DEFAULT_RETRY_POLICY, backoffDelayMs, retryAfterMs } from './retry.js';
+import { backoffMs } from '../retry/backoff.js';
+import { parseRetryAfter } from '../retry/retry-after.js';
+import { DEFAULT_RETRY_POLICY } from './retry.js';
 import type { RetryPolicy } from './retry.js';
 import { oneLine, parseBody, parseGraphError, permissionFor } from './response.js';
 import type { GraphError } from './response.js';
@@ -142,7 +144,7 @@ export class GraphClient {
           duration_ms: this.now() - started, client_request_id: clientRequestId,
         }, `GET ${path}: ${err.message}`);
         if (isTransient(err) && canRetry) {
-          await this.wait(backoffDelayMs(attempts, this.policy, this.random), { job, path, reason: err.failure }, signal);
+          await this.wait(this.backoffMs(attempts), { job, path, reason: err.failure }, signal);
           continue;
         }
         const gaveUp = attempts > 1 ? ` (gave up after ${attempts} attempts)` : '';
@@ -172,7 +174,7 @@ export class GraphClient {
 
       if (THROTTLING_STATUSES.has(status) || status >= 500) {
         const asked = THROTTLING_STATUSES.has(status)
-          ? retryAfterMs(response.headers['retry-after'], response.headers['date'], this.now())
+          ? parseRetryAfter(response.headers['retry-after'], { date: response.headers['date'], nowMs: this.now() })
           : undefined;
         if (asked !== undefined && asked > this.policy.maxRetryAfterMs) {
           return this.failure(path, status, body, graphError, requestId, attempts, asked);
@@ -180,7 +182,7 @@ export class GraphClient {
         if (canRetry) {
           // Never straight back after a throttling answer, even without Retry-After.
           const floor = THROTTLING_STATUSES.has(status) ? this.policy.baseDelayMs : 0;
-          const wait = asked ?? backoffDelayMs(attempts, this.policy, this.random, floor);
+          const wait = asked ?? Math.max(floor, this.backoffMs(attempts));
           await this.wait(wait, { job, path, reason: `HTTP ${status}`, request_id: requestId, retry_after: asked !== undefined }, signal);
           continue;
         }
@@ -192,6 +194,14 @@ export class GraphClient {
       }
       return this.failure(path, status, body, graphError, requestId, attempts);
     }
+  }
+
+  /**
+   * Exponential back-off with full jitter (0 to the ceiling), so devices that failed together do
+   * not retry together. `attempt` counts from 1.
+   */
+  private backoffMs(attempt: number): number {
+    return backoffMs(attempt - 1, { baseMs: this.policy.baseDelayMs, maxMs: this.policy.maxDelayMs, jitter: 'full' }, this.random);
   }
 
   private async wait(ms: number, context: Record<string, unknown>, signal: AbortSignal | undefined): Promise<void> {

@@ -19,7 +19,8 @@ import { Ssd1306Emulator } from '../support/ssd1306-emulator.js';
 import { decodeAll } from '../display/decode-text.js';
 import type { EmulatorAddress, EmulatorCommand, ServedStats } from './emulator-process.js';
 import { LogTally } from './log-tally.js';
-import { VirtualCron, VirtualTimers } from './virtual-time.js';
+import { FakeClock } from '../support/fake-clock.js';
+import { VirtualCron } from './virtual-time.js';
 
 /**
  * A month in the life of the agent, in about a minute.
@@ -174,7 +175,8 @@ interface DaySample {
 class Soak {
   app!: App;
   readonly cron = new VirtualCron();
-  readonly timers = new VirtualTimers(() => Date.now());
+  /** The agent's timers, on the virtual time (the mocked `Date`) the driver moves. */
+  readonly timers = new FakeClock(() => Date.now());
   readonly panel = new Ssd1306Emulator();
   display!: TrackedDisplay;
   /** Every cron tick fired, by job; and the ticks whose outcome count was not exactly one. */
@@ -264,12 +266,12 @@ class Soak {
    */
   async advanceTo(target: number, stop?: (s: State) => boolean): Promise<boolean> {
     for (;;) {
-      const timerAt = this.timers.nextAt();
+      const timerAt = this.timers.nextDue();
       const cronAt = this.cron.nextAfter(this.cronCursor);
       const next = Math.min(timerAt ?? Infinity, cronAt ?? Infinity);
       if (next > target) break;
       await this.moveClock(Math.max(next, Date.now()));
-      if (timerAt !== undefined && timerAt <= next && this.timers.fireDue(Date.now()) > 0) await this.settle();
+      if (timerAt !== undefined && timerAt <= next && this.timers.advanceTo(Date.now()) > 0) await this.settle();
       if (cronAt === next) {
         this.cronCursor = next;
         await this.fireCron(next);
@@ -406,7 +408,7 @@ test('a month in fast time: refreshes, rotation, outages, revocation, presses, r
     soak.panel.resetStats(); // the panel emulator keeps a log of every command: the test's memory, not the agent's
     gc();
     gc();
-    samples.push({ day, heapUsed: objectHeap(), resources: resourceCounts(), virtualTimers: soak.timers.size, cronTasks: soak.cron.tasks.size });
+    samples.push({ day, heapUsed: objectHeap(), resources: resourceCounts(), virtualTimers: soak.timers.pendingTimers, cronTasks: soak.cron.tasks.size });
   };
 
   // Day 0: first start, no cache: a code; a press for a new one; approved on the phone.

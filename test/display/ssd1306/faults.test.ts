@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Ssd1306Display, describeFault } from '../../../src/display/ssd1306/index.js';
-import { border, captureLog, checker, differences, ManualTimers, rig, textish } from './helpers.js';
+import { FakeClock } from '../../support/fake-clock.js';
+import { border, captureLog, checker, differences, rig, textish } from './helpers.js';
 
 /** Nothing may escape: oled-i2c-bus's timers would throw there if the driver let them run. */
 const escaped: unknown[] = [];
@@ -94,7 +95,7 @@ describe('Ssd1306Display faults', () => {
 
   it('with no I2C bus (the real i2c-bus, a bus that does not exist) says how to enable I2C', async () => {
     const { logger, lines } = captureLog();
-    const timers = new ManualTimers();
+    const timers = new FakeClock();
     const display = new Ssd1306Display({ bus: 99, address: 0x3c, width: 128, height: 64, controller: 'ssd1306', logger, timers });
     await display.open();
     await display.show(textish());
