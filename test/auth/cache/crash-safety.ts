@@ -14,7 +14,7 @@ import { CLIENT_ID, withTempDir } from './helpers.js';
  * SIGKILL a process that writes the cache in a loop, at random moments, many times: after every
  * kill the file must decrypt to one complete version, never older than the one before. Two lanes
  * (own folder, own writer) run side by side so the ~250 ms start-up of each writer does not make
- * the test slow. crash-safety.test.ts kills 20 times with a fixed seed (npm test);
+ * the test slow. crash-safety.test.ts kills 12 times with a fixed seed (npm test);
  * crash-safety.long.test.ts 200 times with a new seed each run (npm run test:long).
  */
 
