@@ -26,11 +26,12 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
 /**
  * The child's exit code, with its handlers attached as the child is made: a promise made with
  * `once()` and awaited only at the end of a test turns a spawn or kill error in between into an
- * unhandled rejection (which failed the whole file), instead of failing this test.
+ * unhandled rejection (which failed the whole file), instead of failing this test. Resolves on
+ * 'close', not 'exit': only then has everything the child wrote to stdout been read.
  */
 function exitCode(child: ChildProcess): Promise<number | null> {
   const exited = new Promise<number | null>((resolve, reject) => {
-    child.once('exit', (code) => resolve(code));
+    child.once('close', (code) => resolve(code));
     child.once('error', reject);
   });
   exited.catch(() => undefined); // handled here; the await that comes later still throws
