@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { register } from 'node:module';
 import { test } from 'node:test';
 import { Ssd1306Display } from '../../../src/display/ssd1306/index.js';
-import { captureLog, ManualTimers, textish } from './helpers.js';
+import { FakeClock } from '../../support/fake-clock.js';
+import { captureLog, textish } from './helpers.js';
 
 const NOT_BUILT = 'throw new Error("Could not locate the bindings file. Tried:\\n → /opt/graph-device-agent/node_modules/i2c-bus/build/Release/i2c.node");';
 register(`data:text/javascript,${encodeURIComponent(`
@@ -17,7 +18,7 @@ export async function resolve(specifier, context, next) {
 
 test('an i2c-bus that was not built: the display stays off, one line says to rebuild it, the agent goes on', async () => {
   const { logger, lines } = captureLog();
-  const timers = new ManualTimers();
+  const timers = new FakeClock();
   const display = new Ssd1306Display({ bus: 1, address: 0x3c, width: 128, height: 64, controller: 'ssd1306', logger, timers });
   await display.open();
   await display.show(textish());
