@@ -113,7 +113,7 @@ test('run: PNG frames, SIGUSR1 for a new code, approval, Graph, SIGUSR2 + SIGUSR
   const file = path.join(dir, 'config.json');
   await writeFile(file, JSON.stringify({
     auth: { clientId: 'd1f4e3c2-1111-2222-3333-444455556666', authority: idp.authority, knownAuthorities: [idp.knownAuthority] },
-    graph: { baseUrl: idp.graphBaseUrl },
+    graph: { baseUrl: idp.graphBaseUrl, allowedHosts: [new URL(idp.graphBaseUrl).host] },
     network: { caFile: idp.caFile },
     display: { driver: 'png', pngPath },
     signIn: { minPollIntervalSec: 0.1 },
