@@ -1,6 +1,6 @@
 import { closeSync, constants, openSync, readSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import { MAGIC } from '../auth/cache/format.js';
+import { MAGIC, looksLikeOurCache } from '../auth/cache/format.js';
 import { MAX_KEY_FILE_BYTES } from '../auth/cache/key.js';
 import { LAST_GRAPH_FILE } from '../graph/last-run.js';
 import { STATUS_FILE_NAME } from '../service/status-file.js';
@@ -46,6 +46,7 @@ export interface FilePaths {
 /** Text that can be a path at all: not empty, not absurdly long, no control characters (a NUL throws inside fs). */
 export function checkPathText(field: string, value: string | undefined, problems: string[]): boolean {
   if (value === undefined) return true;
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
   if (value === '' || value.length > MAX_PATH || /[\u0000-\u001f\u007f]/.test(value)) {
     const shown = value.length > 60 ? `${JSON.stringify(value.slice(0, 40))}… (${value.length} characters)` : JSON.stringify(value);
     problems.push(`${field}: ${shown} is not a usable path: give a path of printable characters, at most ${MAX_PATH} long`);
@@ -115,12 +116,6 @@ function checkCaFile(file: string, problems: string[]): void {
   }
 }
 
-/** True when `data` starts like a cache file of ours (or is the start of one: a write torn short). */
-export function looksLikeOurCache(data: Buffer): boolean {
-  const n = Math.min(data.length, MAGIC.length);
-  return data.subarray(0, n).equals(MAGIC.subarray(0, n));
-}
-
 function checkCache(p: FilePaths, problems: string[]): void {
   const file = p.cachePath;
   const fix = `point cache.path at the token cache, or at a file that does not exist yet in the state directory (e.g. ${path.join(p.stateDirectory, 'token-cache.bin')}); the agent creates it`;
@@ -165,6 +160,9 @@ function checkCache(p: FilePaths, problems: string[]): void {
   }
   if (!looksLikeOurCache(head)) {
     problems.push(`cache.path: ${file} is not a token cache of this agent (it does not start with "${MAGIC.toString('latin1')}"); it is left untouched: ${fix}`);
+  } else if (head.length === 0 && !realPath(file).startsWith(realPath(p.stateDirectory) + path.sep)) {
+    // An empty file is a torn write of ours only where we write: elsewhere it is someone's empty file.
+    problems.push(`cache.path: ${file} is an empty file outside the state directory, not a token cache; it is left untouched: ${fix}`);
   }
 }
 
