@@ -157,6 +157,11 @@ function fromPythonSample(raw: Record<string, unknown>, problems: string[]): Rec
 
 function checkSemantics(config: Config, problems: string[]): void {
   const authority = new URL(config.auth.authority);
+  if (authority.username !== '' || authority.password !== '' || authority.search !== '' || authority.hash !== '') {
+    // Before the host checks: "login.microsoftonline.com@evil.example" is evil.example's.
+    checkAuthorityEndpoints(config.auth, problems);
+    return;
+  }
   if (authority.pathname === '/' || authority.pathname === '') {
     problems.push(`auth.authority: ${JSON.stringify(config.auth.authority)} has no tenant: add one, e.g. ${authority.origin}/organizations`);
   }
@@ -320,7 +325,10 @@ function describeIssue(issue: z.core.$ZodIssue): string | string[] {
       });
     }
     case 'invalid_type': {
-      const what = input === undefined ? 'is missing' : `is ${shown}, expected ${issue.expected}`;
+      // A fraction where a whole number belongs: the message of the setting's range (settings.ts) says more than "expected int".
+      const what = input === undefined ? 'is missing'
+        : typeof input === 'number' && issue.message.startsWith('expected a whole number') ? `is ${shown}, ${issue.message}`
+        : `is ${shown}, expected ${issue.expected}`;
       return `${at || '(top level)'}: ${what}${fix ? `: ${fix}` : ''}`;
     }
     default:
