@@ -16,8 +16,10 @@ export async function showConfigProblem(err: ConfigError, opened?: Display, time
   if (!display) try {
     // Read as the first frame reads it (the same rules, pngPath made absolute the same way).
     const read = readDisplaySettings(err.file);
-    if (!read || (read.driver !== 'ssd1306' && !read.pngPath)) return;
-    const settings = { ...read, driver: read.driver === 'ssd1306' ? 'ssd1306' as const : 'none' as const };
+    // The panel only: a configuration that failed its checks has no checked place to write a PNG
+    // (its pngPath may name the cache key: config/paths.ts).
+    if (!read || read.driver !== 'ssd1306') return;
+    const settings = { ...read, driver: 'ssd1306' as const, pngPath: undefined };
     display = await createDisplay({ display: settings }, silentLogger());
   } catch {
     return; // the display does not open: stderr and the journal say what is wrong

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import { DISPLAY, readSection } from '../config/settings.js';
+import { MAX_CONFIG_BYTES, readRegularFile } from '../config/files.js';
 import type { Logger } from '../log.js';
 import type { Display } from '../display/display.js';
 import { renderScreen } from '../display/screens.js';
@@ -32,9 +32,11 @@ export interface EarlyDisplayOptions {
 
 export async function openEarlyDisplay(configFile: string, options: EarlyDisplayOptions = {}): Promise<EarlyDisplay | undefined> {
   const settings = readDisplaySettings(configFile);
-  // The panel and the PNG only: a terminal display shares stdout with the log and the config's
-  // error report, so it waits for the validated configuration.
-  if (!settings || (settings.driver !== 'ssd1306' && settings.driver !== 'png' && !settings.pngPath)) return undefined;
+  // The panel only: a terminal display shares stdout with the log and the config's error report,
+  // and a PNG file is written only where the validated configuration allows (config/paths.ts:
+  // a pngPath naming the cache key would otherwise be overwritten before the check refuses it).
+  if (!settings || settings.driver !== 'ssd1306') return undefined;
+  delete settings.pngPath;
   const logger = new DeferredLogger();
   try {
     const display = options.make ? await options.make(settings, logger.asLogger()) : await createDisplay({ display: settings }, logger.asLogger());
@@ -63,7 +65,8 @@ export function sameDisplay(a: DisplaySettings, b: DisplaySettings): boolean {
 export function readDisplaySettings(configFile: string): DisplaySettings | undefined {
   let section: unknown;
   try {
-    const raw = JSON.parse(readFileSync(configFile, 'utf8')) as unknown;
+    // Bounded like the full check (config/files.ts): /dev/zero or a FIFO named by --config must not hang the first frame.
+    const raw = JSON.parse(readRegularFile(configFile, { maxBytes: MAX_CONFIG_BYTES }).data.toString('utf8')) as unknown;
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
     section = (raw as { display?: unknown }).display;
   } catch {

@@ -1,5 +1,11 @@
+/** Longer keys get no suggestion. */
+export const MAX_WORD = 64;
+
 /** The known name closest to a misspelt one, if it is close enough to be what was meant. */
 export function closestMatch(word: string, candidates: readonly string[]): string | undefined {
+  // The distance costs length × length: a 5 MB key would take minutes. No setting is this long,
+  // so no misspelling of one is either.
+  if (word.length > MAX_WORD) return undefined;
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {

@@ -1,4 +1,4 @@
-import { readFileSync, existsSync, accessSync, constants } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import cron from 'node-cron';
@@ -9,34 +9,80 @@ import {
 } from './schema.js';
 import { ConfigError } from './errors.js';
 import { closestMatch } from './did-you-mean.js';
+import { FileRefusedError, MAX_CONFIG_BYTES, readRegularFile } from './files.js';
+import { checkFilePaths, checkPathText } from './paths.js';
+import { MICROSOFT_LOGIN_HOSTS, checkAuthorityEndpoints, checkGraphUrl } from './hosts.js';
 import { DEFAULT_JOBS, validateJobs } from '../graph/jobs.js';
 
 /** A validated configuration with every path made absolute and every default filled in. */
 export interface ResolvedConfig extends Config {
   configFile: string | undefined;
   stateDirectory: string;
+  /** The second folder the agent may write to, absolute; undefined when not set. */
+  outputDirectory?: string;
   cache: Config['cache'] & { path: string; keyFile: string };
 }
 
 export { defaultConfigCandidates, findConfigFile } from './locate.js';
 
+/** Deeper than any configuration needs (it has three levels), far below what would exhaust the stack. */
+export const MAX_CONFIG_DEPTH = 32;
+
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
-  let text: string;
+  return parseConfig(parseConfigText(readConfigText(file), file), { file, env });
+}
+
+/** The configuration file's text: a regular file of at most 1 MiB, or a ConfigError that says what it is instead. */
+export function readConfigText(file: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readRegularFile(file, { maxBytes: MAX_CONFIG_BYTES }).data.toString('utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const fix = code === 'ENOENT' ? 'check the path, or copy config/config.example.json there'
-      : code === 'EACCES' ? `let the service user read it (chmod 640 ${file}; chgrp to the service's group)` : 'check the file';
-    throw new ConfigError(file, [`cannot read the configuration file (${code}): ${fix}`]);
+    if (!(err instanceof FileRefusedError)) throw err;
+    const code = err.code;
+    const fix = code === 'ENOENT' || code === 'ENOTDIR' ? 'check the path, or copy config/config.example.json there'
+      : code === 'EACCES' ? `let the service user read it (chmod 640 ${file}; chgrp to the service's group)`
+      : err.refusal === 'too-large' ? 'a configuration is a few kilobytes: check that this is the right file'
+      : 'pass the path of the JSON configuration file';
+    if (err.refusal === 'missing' || err.refusal === 'unreadable') {
+      throw new ConfigError(file, [`cannot read the configuration file (${code ?? 'error'}): ${fix}`]);
+    }
+    throw new ConfigError(file, [`the configuration file ${err.what}: ${fix}`]);
   }
-  let raw: unknown;
+}
+
+/** JSON.parse, after a cheap scan that refuses absurd nesting (which would exhaust the stack of whatever walks it next). */
+export function parseConfigText(text: string, file: string | undefined): unknown {
+  const depth = nestingDepth(text, MAX_CONFIG_DEPTH);
+  if (depth > MAX_CONFIG_DEPTH) {
+    throw new ConfigError(file, [`not valid JSON for a configuration: objects or lists are nested more than ${MAX_CONFIG_DEPTH} deep: fix the file (a configuration has three levels)`]);
+  }
   try {
-    raw = JSON.parse(text);
+    return JSON.parse(text);
   } catch (err) {
     throw new ConfigError(file, [`not valid JSON: ${(err as Error).message}${jsonPosition(text, err as Error)}: fix the syntax (a trailing comma or a missing quote is the usual cause)`]);
   }
-  return parseConfig(raw, { file, env });
+}
+
+/** The deepest nesting of objects and lists in JSON text (strings skipped); stops counting past `limit`. */
+function nestingDepth(text: string, limit: number): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      depth++;
+      if (depth > max) max = depth;
+      if (max > limit) return max;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
 }
 
 export function parseConfig(raw: unknown, options: { file?: string; env?: NodeJS.ProcessEnv } = {}): ResolvedConfig {
@@ -49,7 +95,7 @@ export function parseConfig(raw: unknown, options: { file?: string; env?: NodeJS
   const normalized = fromPythonSample(raw as Record<string, unknown>, problems);
   const parsed = ConfigSchema.safeParse(normalized, { reportInput: true });
   if (!parsed.success) {
-    problems.push(...withoutMisspeltMissing(parsed.error.issues).map(describeIssue));
+    problems.push(...withoutMisspeltMissing(parsed.error.issues).flatMap(describeIssue));
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(file, problems);
 
@@ -71,7 +117,7 @@ function fromPythonSample(raw: Record<string, unknown>, problems: string[]): Rec
   for (const [k, v] of Object.entries(raw)) ((PYTHON_SAMPLE_KEYS as readonly string[]).includes(k) ? sample : rest)[k] = v;
   const parsed = PythonSampleSchema.safeParse(sample, { reportInput: true });
   if (!parsed.success) {
-    problems.push(...parsed.error.issues.map(describeIssue));
+    problems.push(...parsed.error.issues.flatMap(describeIssue));
     // Keep the keys that are fine, so their fields are not reported missing as well.
     for (const issue of parsed.error.issues) if (typeof issue.path[0] === 'string') delete sample[issue.path[0]];
   }
@@ -89,7 +135,14 @@ function fromPythonSample(raw: Record<string, unknown>, problems: string[]): Rec
   merge(auth, 'authority', s.authority, 'authority', 'auth');
   merge(auth, 'clientId', s.client_id, 'client_id', 'auth');
   if (s.scope !== undefined) merge(auth, 'scopes', typeof s.scope === 'string' ? s.scope.split(/\s+/).filter(Boolean) : s.scope, 'scope', 'auth');
+  const endpointProblems: string[] = [];
   if (s.endpoint !== undefined) {
+    // Checked as written: its origin alone would drop a user-info ("graph.microsoft.com@evil.example").
+    const allowed = isObject(rest.graph) && Array.isArray(rest.graph.allowedHosts) ? rest.graph.allowedHosts.filter((h): h is string => typeof h === 'string') : [];
+    checkGraphUrl('endpoint', s.endpoint, allowed, endpointProblems, { allowQuery: true });
+    problems.push(...endpointProblems);
+  }
+  if (s.endpoint !== undefined && endpointProblems.length === 0) {
     // "https://graph.microsoft.com/v1.0/users" → base "https://graph.microsoft.com/v1.0", a job for "/users".
     const url = new URL(s.endpoint);
     const [, version, ...rest2] = url.pathname.split('/');
@@ -102,13 +155,13 @@ function fromPythonSample(raw: Record<string, unknown>, problems: string[]): Rec
   return { ...rest, auth, ...(Object.keys(graph).length > 0 ? { graph } : {}) };
 }
 
-const MICROSOFT_LOGIN_HOSTS = [
-  'login.microsoftonline.com', 'login.microsoft.com', 'login.windows.net', 'sts.windows.net',
-  'login.microsoftonline.us', 'login.usgovcloudapi.net', 'login.chinacloudapi.cn', 'login.partner.microsoftonline.cn',
-];
-
 function checkSemantics(config: Config, problems: string[]): void {
   const authority = new URL(config.auth.authority);
+  if (authority.username !== '' || authority.password !== '' || authority.search !== '' || authority.hash !== '') {
+    // Before the host checks: "login.microsoftonline.com@evil.example" is evil.example's.
+    checkAuthorityEndpoints(config.auth, problems);
+    return;
+  }
   if (authority.pathname === '/' || authority.pathname === '') {
     problems.push(`auth.authority: ${JSON.stringify(config.auth.authority)} has no tenant: add one, e.g. ${authority.origin}/organizations`);
   }
@@ -125,6 +178,8 @@ function checkSemantics(config: Config, problems: string[]): void {
       problems.push(`auth.${field}: not a JSON string: paste the discovery document as a JSON-encoded string`);
     }
   }
+  if (problems.length === 0) checkAuthorityEndpoints(config.auth, problems);
+  checkGraphUrl('graph.baseUrl', config.graph.baseUrl, config.graph.allowedHosts, problems);
   (config.graph.jobs ?? []).forEach((job, i) => {
     if (!cron.validate(job.schedule)) {
       problems.push(`graph.jobs[${i}].schedule: ${JSON.stringify(job.schedule)} of job "${job.name}" is not a cron expression: use five or six fields, e.g. "*/15 * * * *" (every 15 minutes)`);
@@ -143,53 +198,60 @@ function checkSemantics(config: Config, problems: string[]): void {
 }
 
 function resolvePaths(config: Config, file: string | undefined, env: NodeJS.ProcessEnv, problems: string[]): ResolvedConfig {
+  // Text that cannot be a path at all is refused before any file system call sees it.
+  const texts: Array<[string, string | undefined]> = [
+    ['stateDirectory', config.stateDirectory], ['outputDirectory', config.outputDirectory], ['cache.path', config.cache.path],
+    ['cache.keyFile', config.cache.keyFile], ['network.caFile', config.network.caFile], ['display.pngPath', config.display.pngPath],
+    ...(config.graph.jobs ?? []).map((j, i): [string, string | undefined] => [`graph.jobs[${i}].outputFile`, j.outputFile]),
+  ];
+  for (const [field, value] of texts) checkPathText(field, value, problems);
+  if (problems.length > 0) throw new ConfigError(file, problems);
+
   const base = file ? path.dirname(file) : process.cwd();
   const abs = (p: string): string => path.resolve(base, p);
   const stateDirectory = config.stateDirectory ? abs(config.stateDirectory)
     // systemd's StateDirectory= sets STATE_DIRECTORY (a colon-separated list; ours has one entry).
     : env.STATE_DIRECTORY ? env.STATE_DIRECTORY.split(':')[0]!
     : path.join(env.XDG_STATE_HOME ?? path.join(homedir(), '.local', 'state'), 'graph-device-agent');
+  const outputDirectory = config.outputDirectory ? abs(config.outputDirectory) : undefined;
   const credential = env.CREDENTIALS_DIRECTORY ? path.join(env.CREDENTIALS_DIRECTORY, 'token-cache-key') : undefined;
+  const defaultKeyFile = path.join(stateDirectory, 'token-cache.key');
   const keyFile = config.cache.keyFile ? abs(config.cache.keyFile)
     : credential && existsSync(credential) ? credential
-    : path.join(stateDirectory, 'token-cache.key');
+    : defaultKeyFile;
   const caFile = config.network.caFile ? abs(config.network.caFile) : undefined;
-  if (caFile) {
-    try {
-      accessSync(caFile, constants.R_OK);
-    } catch (err) {
-      problems.push(`network.caFile: cannot read ${JSON.stringify(caFile)} (${(err as NodeJS.ErrnoException).code}): point it at a readable PEM file with your CA certificate(s)`);
-    }
-    if (problems.length === 0 && !readFileSync(caFile, 'utf8').includes('-----BEGIN CERTIFICATE-----')) {
-      problems.push(`network.caFile: ${JSON.stringify(caFile)} holds no PEM certificate: it must contain "-----BEGIN CERTIFICATE-----" blocks`);
-    }
-  }
+  const cachePath = config.cache.path ? abs(config.cache.path) : path.join(stateDirectory, 'token-cache.bin');
+  // A job output is data: relative to the state directory, not to /etc (pngPath: to the file, as always).
+  const display = resolveDisplay(config.display, file);
+  const jobs = config.graph.jobs?.map((j) => ({ ...j, ...(j.outputFile ? { outputFile: path.resolve(stateDirectory, j.outputFile) } : {}) }));
+  checkFilePaths({
+    configFile: file, stateDirectory, outputDirectory, cachePath, keyFile, defaultKeyFile, caFile, pngPath: display.pngPath,
+    pngGiven: config.display.pngPath,
+    outputs: (jobs ?? []).flatMap((j, i) => (j.outputFile ? [{ field: `graph.jobs[${i}].outputFile`, given: config.graph.jobs![i]!.outputFile!, file: j.outputFile }] : [])),
+  }, problems);
   if (problems.length > 0) throw new ConfigError(file, problems);
   return {
     ...config,
     configFile: file,
     stateDirectory,
+    ...(outputDirectory ? { outputDirectory } : {}),
     network: { ...config.network, ...(caFile ? { caFile } : {}) },
-    cache: { ...config.cache, path: config.cache.path ? abs(config.cache.path) : path.join(stateDirectory, 'token-cache.bin'), keyFile },
-    display: resolveDisplay(config.display, file),
-    graph: {
-      ...config.graph,
-      // A job's output file is data the agent writes: relative to the state directory, not /etc.
-      jobs: config.graph.jobs?.map((j) => ({ ...j, ...(j.outputFile ? { outputFile: path.resolve(stateDirectory, j.outputFile) } : {}) })),
-    },
+    cache: { ...config.cache, path: cachePath, keyFile },
+    display,
+    graph: { ...config.graph, jobs },
   };
 }
 
 /**
  * The display section as the agent uses it: "auto" decided (the terminal when there is one, else
- * none) and `pngPath` made absolute, relative to the configuration file. hw-test uses it too when
- * only the hardware sections of a file load.
+ * none) and `pngPath` made absolute: relative to `base` (the state directory, for the agent), else
+ * to the configuration file's folder. hw-test uses it too when only the hardware sections of a file load.
  */
-export function resolveDisplay(display: Config['display'], file: string | undefined): Config['display'] {
+export function resolveDisplay(display: Config['display'], file: string | undefined, base?: string): Config['display'] {
   return {
     ...display,
     driver: display.driver === 'auto' ? (process.stdout.isTTY ? 'terminal' : 'none') : display.driver,
-    ...(display.pngPath ? { pngPath: path.resolve(file ? path.dirname(file) : process.cwd(), display.pngPath) } : {}),
+    ...(display.pngPath ? { pngPath: path.resolve(base ?? (file ? path.dirname(file) : process.cwd()), display.pngPath) } : {}),
   };
 }
 
@@ -245,30 +307,39 @@ function withoutMisspeltMissing(issues: z.core.$ZodIssue[]): z.core.$ZodIssue[] 
   return issues.filter((issue) => !(issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined && meant.has(dottedPath(issue.path))));
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+/** One line per problem (an unknown-keys issue names several keys: one line each). */
+function describeIssue(issue: z.core.$ZodIssue): string | string[] {
   const at = dottedPath(issue.path);
   const pattern = issue.path.map((k) => (typeof k === 'number' ? '*' : String(k))).join('.');
   const fix = FIXES[pattern.replace(/\.\*/g, '')] ?? FIXES[pattern];
   const input = 'input' in issue ? (issue as { input?: unknown }).input : undefined;
-  const shown = input === undefined ? 'nothing' : JSON.stringify(input);
+  const shown = input === undefined ? 'nothing' : shorten(JSON.stringify(input) ?? String(input));
   switch (issue.code) {
     case 'unrecognized_keys': {
       const known = KNOWN_KEYS[pattern] ?? [];
       return issue.keys.map((key) => {
-        const where = at ? `${at}.${key}` : key;
+        const where = at ? `${at}.${shorten(key)}` : shorten(key);
         const guess = closestMatch(key, known);
         return guess ? `${where}: unknown setting: did you mean "${guess}"?`
           : `${where}: unknown setting: remove it (known here: ${known.join(', ')})`;
-      }).join('\n');
+      });
     }
     case 'invalid_type': {
-      const what = input === undefined ? 'is missing' : `is ${shown}, expected ${issue.expected}`;
+      // A fraction where a whole number belongs: the message of the setting's range (settings.ts) says more than "expected int".
+      const what = input === undefined ? 'is missing'
+        : typeof input === 'number' && issue.message.startsWith('expected a whole number') ? `is ${shown}, ${issue.message}`
+        : `is ${shown}, expected ${issue.expected}`;
       return `${at || '(top level)'}: ${what}${fix ? `: ${fix}` : ''}`;
     }
     default:
       if (input === undefined) return `${at || '(top level)'}: is missing${fix ? `: ${fix}` : ''}`;
       return `${at || '(top level)'}: ${shown} is not valid (${issue.message.replace(/^Invalid input: /, '')})${fix ? `: ${fix}` : ''}`;
   }
+}
+
+/** A value or key as shown in a message: at most 80 characters of it. */
+function shorten(text: string): string {
+  return text.length <= 80 ? text : `${text.slice(0, 60)}… (${text.length} characters)`;
 }
 
 function jsonPosition(text: string, err: Error): string {

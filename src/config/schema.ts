@@ -24,15 +24,18 @@ function setting<S extends Setting>(s: S): SettingSchema<S> {
   let base: z.ZodType;
   switch (s.type) {
     case 'integer': {
-      let n = z.number().int().min(s.min);
-      if (s.max !== undefined) n = n.max(s.max);
+      // One message that says the whole range, whichever end was missed.
+      const range = { error: s.max !== undefined ? `expected a whole number from ${s.min} to ${s.max}` : `expected a whole number >= ${s.min}` };
+      let n = z.number().int(range).min(s.min, range);
+      if (s.max !== undefined) n = n.max(s.max, range);
       base = n;
       break;
     }
     case 'number': {
-      let n = z.number().max(s.max);
-      if (s.above !== undefined) n = n.gt(s.above);
-      else if (s.min !== undefined) n = n.min(s.min);
+      const range = { error: s.above !== undefined ? `expected a number above ${s.above}, up to ${s.max}` : `expected a number from ${s.min ?? '-Infinity'} to ${s.max}` };
+      let n = z.number().max(s.max, range);
+      if (s.above !== undefined) n = n.gt(s.above, range);
+      else if (s.min !== undefined) n = n.min(s.min, range);
       base = n;
       break;
     }
@@ -68,9 +71,9 @@ export const AuthSchema = z.strictObject({
     .describe('the app registration\'s Application (client) ID'),
   authority: httpsUrl.default(DEFAULTS.authority)
     .describe('https://HOST/TENANT: "organizations" (work/school), "common", "consumers", or a tenant id or domain. Must be HTTPS'),
-  scopes: z.array(z.string().min(1)).min(1).default([...DEFAULTS.scopes])
+  scopes: z.array(z.string().min(1).max(200)).min(1).max(50).default([...DEFAULTS.scopes])
     .describe('the Graph permissions to ask for ("openid profile offline_access" are always added)'),
-  knownAuthorities: z.array(z.string().min(1)).default([])
+  knownAuthorities: z.array(z.string().min(1).max(260)).max(20).default([])
     .describe('hosts msal-node may trust without Microsoft\'s instance discovery: needed for any authority that is not a Microsoft login host (e.g. ["login.example.com:8443"])'),
   protocolMode: setting(AUTH.protocolMode),
   azureCloudOptions: z.strictObject({
@@ -85,19 +88,24 @@ export const AuthSchema = z.strictObject({
 export const GraphJobSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/, { message: 'expected a short name of letters, digits, "_", "-" or "."' })
     .describe('the job\'s name (`graph-device-agent run-job NAME`)'),
-  schedule: z.string().min(1).describe('when to run: cron, read in UTC, e.g. "*/15 * * * *"'),
-  path: z.string().startsWith('/', { message: 'expected a Graph path starting with "/", like "/me"' })
+  schedule: z.string().min(1).max(100).describe('when to run: cron, read in UTC, e.g. "*/15 * * * *"'),
+  path: z.string().startsWith('/', { message: 'expected a Graph path starting with "/", like "/me"' }).max(2048)
     .describe('GET baseUrl + path; may carry the current time (UTC): {now}, {now+7d}, {now-2h}'),
-  line: z.string().optional().describe('a template over the answer for the screen, e.g. "Manager: {displayName}"'),
-  notFoundLine: z.string().optional().describe('shown when Graph answers 404 (a user with no manager)'),
-  outputFile: z.string().optional().describe('keeps the last answer as JSON for other programs (replaced atomically; a relative path is in the state directory)'),
+  line: z.string().max(500).optional().describe('a template over the answer for the screen, e.g. "Manager: {displayName}"'),
+  notFoundLine: z.string().max(500).optional().describe('shown when Graph answers 404 (a user with no manager)'),
+  outputFile: z.string().optional().describe('keeps the last answer as JSON for other programs (replaced atomically; a relative path is in the state directory; it must stay inside the state directory or outputDirectory)'),
   ...section(GRAPH_JOB).shape,
 });
 
+/** More jobs than a 128x64 screen can show, and each one a request on its schedule. */
+export const MAX_JOBS = 50;
+
 export const GraphSchema = z.strictObject({
   baseUrl: httpsUrl.default(DEFAULTS.graphBaseUrl)
-    .describe('Graph\'s address; national clouds have their own (https://graph.microsoft.us/v1.0, https://microsoftgraph.chinacloudapi.cn/v1.0)'),
-  jobs: z.array(GraphJobSchema).optional().describe('what to fetch and show; by default the user and their manager, every 15 minutes'),
+    .describe('Graph\'s address; national clouds have their own (https://graph.microsoft.us/v1.0, https://microsoftgraph.chinacloudapi.cn/v1.0). The access token goes there: any host but Microsoft\'s Graph hosts must be listed in graph.allowedHosts'),
+  allowedHosts: z.array(z.string().regex(/^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$/, { message: 'expected a host name, or host:port' })).max(20).default([])
+    .describe('hosts other than Microsoft\'s Graph hosts (graph.microsoft.com, graph.microsoft.us, dod-graph.microsoft.us, microsoftgraph.chinacloudapi.cn) that graph.baseUrl may name, e.g. ["graph.example.com:8443"]: they receive the access token'),
+  jobs: z.array(GraphJobSchema).max(MAX_JOBS, { error: `expected at most ${MAX_JOBS} jobs` }).optional().describe(`what to fetch and show; by default the user and their manager, every 15 minutes (at most ${MAX_JOBS} jobs)`),
 });
 
 export const NetworkSchema = section(NETWORK);
@@ -119,7 +127,9 @@ export const ConfigSchema = z.strictObject({
   log: LogSchema.prefault({}).describe('the JSON log on stdout (the journal)'),
   signIn: SignInSchema.prefault({}).describe('the device code flow\'s pace'),
   stateDirectory: z.string().optional()
-    .describe('where the token cache, a generated key and job outputs live; defaults to $STATE_DIRECTORY (systemd), else ~/.local/state/graph-device-agent'),
+    .describe('where the token cache, a generated key and job outputs live (a folder only its owner may write: 0700 or 0755); defaults to $STATE_DIRECTORY (systemd), else ~/.local/state/graph-device-agent'),
+  outputDirectory: z.string().optional()
+    .describe('a second folder, besides the state directory, where display.pngPath and graph.jobs[].outputFile may write (e.g. "/run/graph-device-agent"); files are written nowhere else'),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -51,7 +51,7 @@ export const BUTTON = {
     doc: '"gpio" (a push button, through onoff), "keyboard" (a terminal\'s keys), "none" (signals only)',
   },
   bcmPin: { type: 'integer', min: 0, max: 57, default: 17, doc: 'the BCM GPIO number (GPIO17 is header pin 11), not the header pin number' },
-  sysfsPin: { type: 'integer', min: 0, doc: 'the sysfs number (base + BCM), if the lookup guesses wrong' },
+  sysfsPin: { type: 'integer', min: 0, max: 4095, doc: 'the sysfs number (base + BCM), if the lookup guesses wrong' },
   activeLow: { type: 'boolean', default: true, doc: 'the button connects the pin to ground (with the pull-up from config.txt)' },
   bounceTimeMs: { type: 'integer', min: 0, max: 1000, default: 30, doc: 'contact bounce lockout, in milliseconds' },
   holdTimeMs: { type: 'integer', min: 100, max: 30_000, default: 2000, doc: 'how long a press must last to be a hold, in milliseconds' },
@@ -60,7 +60,7 @@ export const BUTTON = {
 
 export const NETWORK = {
   caFile: { type: 'string', doc: 'extra CA certificates (PEM) to trust besides the system\'s: a private CA, or a TLS-inspecting proxy. TLS verification is never turned off' },
-  timeoutSec: { type: 'number', above: 0, max: 300, default: 30, doc: 'every request\'s timeout, in seconds; a hung connection never hangs a poll' },
+  timeoutSec: { type: 'number', min: 0.1, max: 300, default: 30, doc: 'every request\'s timeout, in seconds (0.1-300); a hung connection never hangs a poll' },
 } as const satisfies Section;
 
 export const CACHE = {
@@ -83,7 +83,7 @@ export const SIGN_IN = {
 
 /** A Graph job's settings that are plain data; its name, schedule and path have patterns of their own (schema.ts). */
 export const GRAPH_JOB = {
-  timeoutSec: { type: 'number', above: 0, max: 300, default: 30, doc: 'this job\'s request timeout, in seconds' },
+  timeoutSec: { type: 'number', min: 0.1, max: 300, default: 30, doc: 'this job\'s request timeout, in seconds (0.1-300)' },
 } as const satisfies Section;
 
 export const AUTH = {

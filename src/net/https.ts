@@ -1,7 +1,10 @@
 import https from 'node:https';
 import http from 'node:http';
 import tls from 'node:tls';
-import { readFileSync } from 'node:fs';
+import { MIB, readRegularFile } from '../config/files.js';
+
+/** A CA bundle is a few kilobytes (the whole Mozilla store is about 220 KiB). */
+const MAX_CA_FILE_BYTES = MIB;
 
 /**
  * One small HTTPS client for both msal-node (through its network module) and Graph.
@@ -82,7 +85,8 @@ export class HttpsClient {
   /** Reads an extra CA file, with an error that names the file when it cannot. */
   static fromCaFile(caFile: string | undefined): HttpsClient {
     if (!caFile) return new HttpsClient();
-    return new HttpsClient({ extraCaPem: readFileSync(caFile, 'utf8') });
+    // Bounded and type-checked like the configuration check (a file swapped for /dev/zero since).
+    return new HttpsClient({ extraCaPem: readRegularFile(caFile, { maxBytes: MAX_CA_FILE_BYTES }).data.toString('utf8') });
   }
 
   request(req: HttpsRequest): Promise<HttpsResponse> {

@@ -149,7 +149,7 @@ async function setup(t: TestContext, emulator: IdentityEmulatorOptions = {}): Pr
   const config = path.join(dir, 'config.json');
   await writeFile(config, JSON.stringify({
     auth: { clientId: CLIENT_ID, authority: idp.authority, knownAuthorities: [idp.knownAuthority] },
-    graph: { baseUrl: idp.graphBaseUrl },
+    graph: { baseUrl: idp.graphBaseUrl, allowedHosts: [new URL(idp.graphBaseUrl).host] },
     network: { caFile: idp.caFile, timeoutSec: 30 },
     display: { driver: 'none' }, // the emulated SSD1306 comes in through the overrides
     signIn: { minPollIntervalSec: 0.05 },

@@ -21,7 +21,7 @@ test('a plain RFC 8628 server (not Entra): discovered device endpoint, the grant
   });
   const config = parseConfig({
     auth: { clientId: 'pi-display', authority: `${server.origin}/realm`, knownAuthorities: [server.knownAuthority], protocolMode: 'OIDC', scopes: ['profile'] },
-    graph: { baseUrl: server.graphBaseUrl },
+    graph: { baseUrl: server.graphBaseUrl, allowedHosts: [new URL(server.graphBaseUrl).host] },
     network: { caFile: server.caFile },
     display: { driver: 'none' },
     signIn: { minPollIntervalSec: 0.1 },

@@ -46,7 +46,7 @@ async function setUp(t: { after: (fn: () => Promise<void>) => void }): Promise<{
   const config = path.join(dir, 'config.json');
   await writeFile(config, JSON.stringify({
     auth: { clientId: 'd1f4e3c2-1111-2222-3333-444455556666', authority: idp.authority, knownAuthorities: [idp.knownAuthority] },
-    graph: { baseUrl: idp.graphBaseUrl },
+    graph: { baseUrl: idp.graphBaseUrl, allowedHosts: [new URL(idp.graphBaseUrl).host] },
     network: { caFile: idp.caFile },
     display: { driver: 'none' },
     signIn: { minPollIntervalSec: 0.05 },

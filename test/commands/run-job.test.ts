@@ -34,7 +34,7 @@ async function setup(t: TestContext): Promise<Setup> {
   await writeFile(configPath, JSON.stringify({
     auth: { clientId: h.config.auth.clientId, authority: h.idp.authority, knownAuthorities: [h.idp.knownAuthority] },
     graph: {
-      baseUrl: h.idp.graphBaseUrl,
+      baseUrl: h.idp.graphBaseUrl, allowedHosts: [new URL(h.idp.graphBaseUrl).host],
       jobs: [
         { name: 'me', schedule: '*/15 * * * *', path: '/me', line: '{jobTitle}', outputFile: 'me.json' },
         { name: 'manager', schedule: '*/15 * * * *', path: '/me/manager', line: 'Manager: {displayName}' },

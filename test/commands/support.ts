@@ -29,7 +29,7 @@ export async function startCommandHarness(options: { config?: Record<string, unk
   const configFile = path.join(h.dir, 'config.json');
   await writeFile(configFile, JSON.stringify({
     auth: { clientId: h.config.auth.clientId, authority: h.idp.authority, knownAuthorities: [h.idp.knownAuthority] },
-    graph: { baseUrl: h.idp.graphBaseUrl },
+    graph: { baseUrl: h.idp.graphBaseUrl, allowedHosts: [new URL(h.idp.graphBaseUrl).host] },
     network: { caFile: h.idp.caFile, timeoutSec: 5 },
     display: { driver: 'none' },
     signIn: { minPollIntervalSec: 0.05, autoRenewCodes: 1 },

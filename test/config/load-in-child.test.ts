@@ -73,9 +73,9 @@ test('the running daemon never loads the configuration checker (zod): only its s
   const file = path.join(dir, 'config.json');
   await writeFile(file, JSON.stringify({
     auth: { clientId: 'd1f4e3c2-1111-2222-3333-444455556666', authority: idp.authority, knownAuthorities: [idp.knownAuthority] },
-    graph: { baseUrl: idp.graphBaseUrl },
+    graph: { baseUrl: idp.graphBaseUrl, allowedHosts: [new URL(idp.graphBaseUrl).host] },
     network: { caFile: idp.caFile },
-    display: { driver: 'png', pngPath: path.join(dir, 'screen.png') },
+    display: { driver: 'png', pngPath: path.join(dir, 'state', 'screen.png') },
     signIn: { minPollIntervalSec: 0.1 },
     stateDirectory: path.join(dir, 'state'),
   }));

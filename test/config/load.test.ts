@@ -94,9 +94,12 @@ test('paths are resolved against the config file and the systemd state directory
   const dir = await mkdtemp(path.join(tmpdir(), 'gda-config-'));
   const file = path.join(dir, 'config.json');
   await writeFile(file, JSON.stringify({ auth: { clientId: CLIENT }, display: { driver: 'png', pngPath: 'screen.png' } }));
-  const config = loadConfigFile(file, { STATE_DIRECTORY: '/var/lib/graph-device-agent' });
+  const config = parseConfig({ auth: { clientId: CLIENT } }, { file, env: { STATE_DIRECTORY: '/var/lib/graph-device-agent' } });
   assert.equal(config.cache.path, '/var/lib/graph-device-agent/token-cache.bin');
-  assert.equal(config.display.pngPath, path.join(dir, 'screen.png'));
+  // pngPath is relative to the file; and it must be in the state directory or outputDirectory.
+  assert.equal(loadConfigFile(file, { STATE_DIRECTORY: dir }).display.pngPath, path.join(dir, 'screen.png'));
+  assert.throws(() => loadConfigFile(file, { STATE_DIRECTORY: '/var/lib/graph-device-agent' }).display.pngPath,
+    (err: unknown) => err instanceof ConfigError && /^display\.pngPath: "screen\.png" .* is outside the state directory/.test(err.problems[0]!));
   assert.ok((await readFile(file, 'utf8')).includes('png'));
 });
 

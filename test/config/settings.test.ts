@@ -122,7 +122,8 @@ test('the first frame and the full loader agree on edge cases of the display sec
     'a fractional sleep': { driver: 'ssd1306', sleepAfterSec: 0.5 },
   };
   for (const [what, display] of Object.entries(cases)) {
-    const file = await writeConfig(dir, 'ok.json', display === undefined ? { auth } : { auth, display });
+    // The PNG may be written only in the state directory or outputDirectory (config/paths.ts).
+    const file = await writeConfig(dir, 'ok.json', display === undefined ? { auth } : { auth, display, outputDirectory: (display as { pngPath?: string }).pngPath?.startsWith('/run') ? '/run' : dir });
     const early = readDisplaySettings(file);
     assert.ok(early, what);
     assert.deepEqual(resolveDisplay(early, file), loadConfigFile(file, env).display, what);

@@ -64,7 +64,7 @@ async function childConfig(root: string, name: string, idp: IdentityEmulator): P
   const file = path.join(dir, 'config.json');
   await writeFile(file, JSON.stringify({
     auth: { clientId: 'd1f4e3c2-1111-2222-3333-444455556666', authority: idp.authority, knownAuthorities: [idp.knownAuthority] },
-    graph: { baseUrl: idp.graphBaseUrl },
+    graph: { baseUrl: idp.graphBaseUrl, allowedHosts: [new URL(idp.graphBaseUrl).host] },
     network: { caFile: idp.caFile },
     display: { driver: 'ssd1306' }, // on an emulated bus: see bench/daemon.ts
     stateDirectory: path.join(dir, 'state'),

@@ -37,7 +37,7 @@ const pngFile = path.join(dir, 'screen.png');
 const config = parseConfig({
   auth: { clientId: '00000000-0000-0000-0000-00000000demo', authority: idp.authority, knownAuthorities: [idp.knownAuthority] },
   graph: {
-    baseUrl: idp.graphBaseUrl,
+    baseUrl: idp.graphBaseUrl, allowedHosts: [new URL(idp.graphBaseUrl).host],
     jobs: [
       { name: 'me', schedule: '* * * * *', path: '/me', line: '{jobTitle}' },
       { name: 'manager', schedule: '* * * * *', path: '/me/manager', line: 'Manager: {displayName}', notFoundLine: 'No manager' },

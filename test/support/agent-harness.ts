@@ -79,7 +79,7 @@ export async function startHarness(options: { emulator?: IdentityEmulatorOptions
   // Each section of the test's config is merged over the harness's, key by key.
   const base: Record<string, Record<string, unknown> | string> = {
     auth: { clientId: 'd1f4e3c2-1111-2222-3333-444455556666', authority: idp.authority, knownAuthorities: [idp.knownAuthority] },
-    graph: { baseUrl: idp.graphBaseUrl },
+    graph: { baseUrl: idp.graphBaseUrl, allowedHosts: [new URL(idp.graphBaseUrl).host] },
     network: { caFile: idp.caFile, timeoutSec: 5 },
     display: { driver: 'none' },
     signIn: { minPollIntervalSec: 0.05, autoRenewCodes: 1 },

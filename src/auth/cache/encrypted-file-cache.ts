@@ -1,10 +1,11 @@
-import { link, open, readdir, stat, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { link, lstat, open, readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { ICachePlugin, TokenCacheContext } from '@azure/msal-node';
 import type { Logger } from '../../log.js';
 import { removeStaleTempFiles, writeFileAtomic, fsyncDir } from '../../files/atomic-write.js';
 import { CacheUnreadableError, type CacheUnreadableReason } from './errors.js';
-import { decodeCache, encodeCache, KEY_BYTES } from './format.js';
+import { decodeCache, encodeCache, KEY_BYTES, looksLikeOurCache } from './format.js';
 import { CacheLock, type CacheLockOptions, type LockState } from './lock.js';
 
 /**
@@ -79,7 +80,18 @@ interface FileIdentity {
   mtimeMs: number;
   ctimeMs: number;
   ino: number;
+  /** Owner: only a file of the running user's is ever moved aside. */
+  uid: number;
 }
+
+/** A token cache is a few kilobytes; a file larger than this is not one, and is never read whole. */
+export const MAX_CACHE_FILE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Opened without following a symbolic link (a planted link must not make the agent read, move or
+ * replace another file), without blocking (a FIFO), and refused unless a regular file.
+ */
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY;
 
 /** One msal write access, from beforeCacheAccess to afterCacheAccess. */
 interface WriteSection {
@@ -200,9 +212,10 @@ export class EncryptedFileCache implements ICachePlugin {
     let modifiedAt: Date;
     let mode: number;
     try {
-      const handle = await open(this.path, 'r');
+      const handle = await open(this.path, OPEN_FLAGS);
       try {
         const st = await handle.stat();
+        checkRegular(st);
         modifiedAt = st.mtime;
         mode = st.mode & 0o7777;
         data = await handle.readFile();
@@ -287,7 +300,7 @@ export class EncryptedFileCache implements ICachePlugin {
         await this.load();
         return;
       }
-      const movedAway = await this.moveAside(problem, unreadable);
+      const movedAway = await this.moveAside(problem, unreadable, read.data);
       // Either way the tokens in it are not usable: continue empty, a new sign-in follows.
       this.adopt(EMPTY_CACHE);
       // If the move half-happened (linked, not unlinked) the inode's ctime changed: remember
@@ -387,7 +400,7 @@ export class EncryptedFileCache implements ICachePlugin {
       decodeCache(read.data, this.key, this.clientId, this.path);
     } catch (err) {
       if (!(err instanceof CacheUnreadableError)) throw err;
-      const movedAway = await this.moveAside(err, read.id);
+      const movedAway = await this.moveAside(err, read.id, read.data);
       if (!movedAway) this.known = { kind: 'stuck', id: (await identityOf(this.path).catch(() => null)) ?? read.id };
       return movedAway;
     }
@@ -423,9 +436,16 @@ export class EncryptedFileCache implements ICachePlugin {
    * only copy of a refresh token, readable again with the old key) and logs ONE error line.
    * Returns false when it could not be moved.
    */
-  private async moveAside(problem: CacheUnreadableError, id: FileIdentity): Promise<boolean> {
+  private async moveAside(problem: CacheUnreadableError, id: FileIdentity, data: Buffer): Promise<boolean> {
     const base = path.basename(this.path);
     const dir = path.dirname(this.path);
+    const notOurs = await this.whyNotOurs(id, data);
+    if (notOurs !== undefined) {
+      this.log.error({ event: 'cache.not_ours', file: this.path, reason: problem.reason, bytes: id.size },
+        `cache.path: ${this.path} ${notOurs}, so it is not a token cache of this agent; it is left untouched and not overwritten ` +
+        '(tokens stay in memory only): point cache.path at a file in the state directory, or remove that file if it is yours');
+      return false;
+    }
     const stamp = utcStamp(this.now());
     let movedTo: string | undefined;
     let moveError: unknown;
@@ -492,8 +512,31 @@ export class EncryptedFileCache implements ICachePlugin {
     const code = (err as NodeJS.ErrnoException).code ?? String(err);
     if (this.known.kind === 'io-error' && this.known.code === code) return;
     this.known = { kind: 'io-error', code };
+    const what = code === 'ELOOP' ? 'is a symbolic link (the cache is never read through one)'
+      : code === 'ENOTREGULAR' ? `is ${(err as Error).message}, not a file`
+      : code === 'EFBIG' ? `is larger than ${MAX_CACHE_FILE_BYTES / 1024 / 1024} MiB, so it is no token cache`
+      : `cannot be read (${code})`;
     this.log.error({ event: 'cache.unreadable', file: this.path, reason: 'io-error', code },
-      `token cache ${this.path} cannot be read (${code}): check that the service user owns it and its folder; continuing with tokens in memory only, the file is not overwritten`);
+      `token cache ${this.path} ${what}: check cache.path, and that the service user owns the file and its folder; continuing with tokens in memory only, the file is not overwritten`);
+  }
+
+  /**
+   * Why the file at the cache path must not be moved aside, or undefined when it is ours to move:
+   * it starts with our header (or is a write of ours torn short), is a regular file (not a link)
+   * and belongs to the running user (root may move the file of the folder's owner: `sudo ...
+   * login` next to the service).
+   */
+  private async whyNotOurs(id: FileIdentity, data: Buffer): Promise<string | undefined> {
+    if (!looksLikeOurCache(data)) return 'does not start with the cache header';
+    const st = await lstat(this.path).catch(() => null);
+    if (st === null || !st.isFile()) return st === null ? 'is gone' : 'is not a regular file';
+    const me = process.geteuid?.();
+    if (me === undefined || id.uid === me) return undefined;
+    if (me === 0) {
+      const folderOwner = (await stat(path.dirname(this.path)).catch(() => null))?.uid;
+      if (folderOwner === id.uid) return undefined;
+    }
+    return `belongs to uid ${id.uid}, not to the user running the agent (uid ${me})`;
   }
 
   private adopt(plaintext: string): void {
@@ -543,7 +586,8 @@ function isAbsent(err: unknown): boolean {
 
 async function identityOf(file: string): Promise<FileIdentity | null> {
   try {
-    return identity(await stat(file));
+    // lstat: a link put in the file's place is a change, read (and refused) as such.
+    return identity(await lstat(file));
   } catch (err) {
     if (isAbsent(err)) return null;
     throw err;
@@ -554,21 +598,32 @@ async function identityOf(file: string): Promise<FileIdentity | null> {
 async function readWithIdentity(file: string): Promise<{ data: Buffer; id: FileIdentity } | null> {
   let handle;
   try {
-    handle = await open(file, 'r');
+    handle = await open(file, OPEN_FLAGS);
   } catch (err) {
     if (isAbsent(err)) return null;
     throw err;
   }
   try {
-    const id = identity(await handle.stat());
+    const st = await handle.stat();
+    checkRegular(st);
+    const id = identity(st);
     return { data: await handle.readFile(), id };
   } finally {
     await handle.close();
   }
 }
 
-function identity(st: { size: number; mtimeMs: number; ctimeMs: number; ino: number }): FileIdentity {
-  return { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
+function identity(st: { size: number; mtimeMs: number; ctimeMs: number; ino: number; uid: number }): FileIdentity {
+  return { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, uid: st.uid };
+}
+
+/** Throws (as an I/O error, code ENOTREGULAR or EFBIG) unless `st` is a regular file of a cache's size. */
+function checkRegular(st: import('node:fs').Stats): void {
+  if (!st.isFile()) {
+    const what = st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : 'not a regular file';
+    throw Object.assign(new Error(what), { code: 'ENOTREGULAR' });
+  }
+  if (st.size > MAX_CACHE_FILE_BYTES) throw Object.assign(new Error('too large'), { code: 'EFBIG' });
 }
 
 function sameFile(a: FileIdentity, b: FileIdentity): boolean {

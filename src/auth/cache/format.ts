@@ -28,6 +28,16 @@ const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 export const HEADER_BYTES = MAGIC.length + 1 + 1 + NONCE_BYTES;
 
+/**
+ * True when `data` starts like a cache file of ours, or is the start of one (a write torn short,
+ * down to zero bytes). Anything else at the cache path is someone else's file: never moved aside
+ * or replaced.
+ */
+export function looksLikeOurCache(data: Buffer): boolean {
+  const n = Math.min(data.length, MAGIC.length);
+  return data.subarray(0, n).equals(MAGIC.subarray(0, n));
+}
+
 function header(nonce: Buffer): Buffer {
   return Buffer.concat([MAGIC, Buffer.from([FORMAT_VERSION, CIPHER_AES_256_GCM]), nonce]);
 }

@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import { writeFileAtomic } from '../../files/atomic-write.js';
 import { KeyFileError } from './errors.js';
 import { KEY_BYTES } from './format.js';
+import { FileRefusedError, KIB, readRegularFile } from '../../config/files.js';
+
+/** A key is 32 bytes, or 64 hex characters, or base64: a few dozen bytes with a newline. */
+export const MAX_KEY_FILE_BYTES = 4 * KIB;
 
 /**
  * The 32-byte AES key of the token cache, from a key file or a systemd credential
@@ -35,27 +38,38 @@ export interface LoadKeyFileOptions {
 export async function loadKeyFile(file: string, options: LoadKeyFileOptions = {}): Promise<Buffer> {
   let content: Buffer;
   let mode: number;
+  let owner: number;
   try {
-    // One open for both the mode check and the read, so they see the same file.
-    const handle = await open(file, 'r');
-    try {
-      mode = (await handle.stat()).mode;
-      content = await handle.readFile();
-    } finally {
-      await handle.close();
-    }
+    // One descriptor for the type, owner and mode checks and the read, so they see the same file;
+    // opened without blocking (a FIFO), refused unless a regular file, never more than 4 KiB read
+    // (/dev/zero would otherwise fill the memory).
+    const read = readRegularFile(file, { maxBytes: MAX_KEY_FILE_BYTES });
+    content = read.data;
+    mode = read.stat.mode;
+    owner = read.stat.uid;
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') {
+    if (!(err instanceof FileRefusedError)) throw err;
+    if (err.refusal === 'missing') {
       throw new KeyFileError(file, 'missing',
         `token cache key file ${file} does not exist: create one with \`${keygenCommand(file)}\` (or point "cache.keyFile" at an existing key)`,
         { cause: err });
     }
-    if (code === 'EISDIR') {
+    if (err.code === 'EISDIR' || err.what.startsWith('is a directory')) {
       throw new KeyFileError(file, 'unreadable', `token cache key file ${file} is a directory: point "cache.keyFile" at the key file itself`, { cause: err });
     }
-    throw new KeyFileError(file, 'unreadable',
-      `token cache key file ${file} cannot be read (${code ?? String(err)}): check that the service user owns it`, { cause: err });
+    if (err.refusal === 'unreadable') {
+      throw new KeyFileError(file, 'unreadable',
+        `token cache key file ${file} cannot be read (${err.code ?? 'error'}): check that the service user owns it`, { cause: err });
+    }
+    throw new KeyFileError(file, 'unreadable', `token cache key file ${file} ${err.what}: point "cache.keyFile" at a key made by \`${keygenCommand(file)}\``, { cause: err });
+  }
+  // Someone else's key is someone else's secret: whoever owns it may change it under us. A
+  // systemd credential is root's (with an ACL for the service user), so root is accepted there.
+  const me = process.geteuid?.();
+  if (me !== undefined && owner !== me && !(options.requirePrivate === false && owner === 0)) {
+    content.fill(0);
+    throw new KeyFileError(file, 'permissions',
+      `token cache key file ${file} is owned by uid ${owner}, not by the user running the agent (uid ${me}): run the agent as that user, or \`chown\` the key to the service user`);
   }
   // Refuse a key others can read: the cache is only as secret as its key. Checked for every
   // load, the way ssh refuses a private key with open permissions.

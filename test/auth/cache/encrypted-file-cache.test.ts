@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PublicClientApplication, TokenCacheContext, type ISerializableTokenCache } from '@azure/msal-node';
 import { EncryptedFileCache, utcStamp } from '../../../src/auth/cache/encrypted-file-cache.js';
@@ -187,6 +187,52 @@ for (const { reason, damage, writer } of damages) {
   });
 }
 
+test('a file that is not ours at the cache path (a config, say) is neither moved nor overwritten', async () => {
+  await withTempDir(async (dir) => {
+    const file = path.join(dir, 'config.json');
+    const original = '{"auth":{"clientId":"x"}}\n';
+    await writeFile(file, original, { mode: 0o600 });
+    const { cache, log } = plugin(file);
+    assert.deepEqual(await usernames(cache), []);
+    await persist(cache);
+    assert.equal(await readFile(file, 'utf8'), original, 'left as it was');
+    assert.deepEqual((await readdir(dir)).filter((n) => n.includes('unreadable')), [], 'nothing moved aside');
+    const lines = errors(log.lines);
+    assert.equal(lines.length, 1, JSON.stringify(log.lines));
+    assert.equal(lines[0]!.event, 'cache.not_ours');
+    assert.match(String(lines[0]!.msg), /^cache\.path: .* left untouched/);
+  });
+});
+
+test('a symbolic link at the cache path is not followed: its target is neither read nor replaced', async () => {
+  await withTempDir(async (dir) => {
+    const target = path.join(dir, 'elsewhere.bin');
+    const good = plugin(target).cache;
+    await persist(good);
+    const before = await readFile(target);
+    const file = path.join(dir, 'token-cache.bin');
+    await symlink(target, file);
+    const { cache, log } = plugin(file);
+    assert.deepEqual(await usernames(cache), [], 'the tokens behind the link are not used');
+    await persist(cache, sampleCache(CLIENT_ID, 'other'));
+    assert.deepEqual(await readFile(target), before, 'the target is unchanged');
+    assert.ok((await lstat(file)).isSymbolicLink(), 'the link is still there');
+    assert.match(JSON.stringify(errors(log.lines)), /symbolic link/);
+  });
+});
+
+test('a FIFO at the cache path does not hang the cache, and is left alone', async (t) => {
+  await withTempDir(async (dir) => {
+    const file = path.join(dir, 'token-cache.bin');
+    if (spawnSync('mkfifo', [file]).status !== 0) return t.skip('no mkfifo');
+    const { cache, log } = plugin(file);
+    assert.deepEqual(await usernames(cache), []);
+    await persist(cache);
+    assert.ok((await lstat(file)).isFIFO());
+    assert.match(JSON.stringify(errors(log.lines)), /FIFO/);
+  });
+});
+
 test('a cache replaced by an unreadable file while running is moved aside before the next write', async () => {
   await withTempDir(async (dir) => {
     const file = path.join(dir, 'token-cache.bin');
@@ -229,7 +275,8 @@ test('only the newest 3 moved-aside files are kept', async () => {
     const file = path.join(dir, 'token-cache.bin');
     const times = ['2025-01-01T00:00:00Z', '2025-01-02T00:00:00Z', '2025-01-03T00:00:00Z', '2025-01-03T00:00:00Z', '2025-01-04T00:00:00Z'];
     for (const [i, time] of times.entries()) {
-      await writeFile(file, `garbage ${i}`);
+      // Damaged files of ours (our header): only those are ever moved aside.
+      await writeFile(file, `GDACgarbage ${i}`);
       const { cache } = plugin(file, { now: () => new Date(time) });
       assert.deepEqual(await usernames(cache), []);
     }
@@ -239,8 +286,8 @@ test('only the newest 3 moved-aside files are kept', async () => {
       'token-cache.bin.unreadable-20250103T000000Z-1',
       'token-cache.bin.unreadable-20250104T000000Z',
     ]);
-    assert.equal(await readFile(path.join(dir, kept[2]!), 'utf8'), 'garbage 4');
-    assert.equal(await readFile(path.join(dir, kept[1]!), 'utf8'), 'garbage 3');
+    assert.equal(await readFile(path.join(dir, kept[2]!), 'utf8'), 'GDACgarbage 4');
+    assert.equal(await readFile(path.join(dir, kept[1]!), 'utf8'), 'GDACgarbage 3');
   });
 });
 

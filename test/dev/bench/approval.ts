@@ -57,7 +57,7 @@ export async function measureApproval(runs: number, intervalSec: number): Promis
       const dir = await mkdtemp(path.join(tmpdir(), 'gda-bench-approval-'));
       const config = parseConfig({
         auth: { clientId: 'd1f4e3c2-1111-2222-3333-444455556666', authority: idp.authority, knownAuthorities: [idp.knownAuthority] },
-        graph: { baseUrl: idp.graphBaseUrl },
+        graph: { baseUrl: idp.graphBaseUrl, allowedHosts: [new URL(idp.graphBaseUrl).host] },
         network: { caFile: idp.caFile },
         display: { driver: 'none' },
         signIn: { minPollIntervalSec: 1 },
