@@ -1,5 +1,5 @@
 import type { ReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import type { Button, ButtonListener } from './button.js';
@@ -36,6 +36,8 @@ export interface EvdevButtonOptions {
   retryMinMs?: number;
   /** Default 60 s. */
   retryMaxMs?: number;
+  /** How the device is opened: fs.promises.open by default (tests: a refused open, as root cannot be refused). */
+  openDevice?: (path: string) => Promise<FileHandle>;
   logger?: Logger;
   /** Gestures' timers and the retry timer. */
   timers?: Timers;
@@ -136,7 +138,7 @@ export class EvdevButton implements Button {
     let stream: ReadStream;
     try {
       // Opened first, so that a refused open is told apart from a device that goes away later.
-      const handle = await open(device.path, 'r');
+      const handle = await (this.options.openDevice ?? ((path: string) => open(path, 'r')))(device.path);
       if (!this.running) {
         await handle.close().catch(() => undefined);
         return;

@@ -1,4 +1,5 @@
 import { readdir, readFile, readlink } from 'node:fs/promises';
+import { machine } from 'node:os';
 import { basename, join } from 'node:path';
 
 /**
@@ -41,18 +42,37 @@ export interface FindInputDeviceOptions {
   devRoot?: string;
 }
 
-/** The key codes of a `capabilities/key` bitmap: hex words, most significant first, zero-padded after the first. */
-export function parseKeyBitmap(text: string): number[] {
+/**
+ * The key codes of a `capabilities/key` bitmap: the kernel prints it as hex `long`s, most
+ * significant first, from the highest word that is not zero, each with "%lx" (no zero padding).
+ * So the word size must be known: the kernel's, which is not always the process's (32-bit
+ * Raspberry Pi OS runs a 64-bit kernel on a Pi 4 and 5). A word longer than 8 digits settles it.
+ */
+export function parseKeyBitmap(text: string, kernelWordBits: 32 | 64 = kernelLongBits()): number[] {
   const words = text.trim().split(/\s+/).filter(Boolean);
-  if (words.length === 0 || !words.every((w) => /^[0-9a-f]+$/i.test(w))) return [];
-  // Every word but the first is printed at full width, so joining them gives the whole number
-  // whatever the kernel's word size.
-  let bits = BigInt(`0x${words.join('')}`);
+  if (words.length === 0 || !words.every((w) => /^[0-9a-f]{1,16}$/i.test(w))) return [];
+  const wordBits = words.some((w) => w.length > 8) ? 64 : kernelWordBits;
   const keys: number[] = [];
-  for (let code = 0; bits > 0n; code++, bits >>= 1n) {
-    if (bits & 1n) keys.push(code);
-  }
+  words.reverse().forEach((word, index) => {
+    let bits = BigInt(`0x${word}`);
+    for (let bit = 0; bits > 0n; bit++, bits >>= 1n) {
+      if (bits & 1n) keys.push(index * wordBits + bit);
+    }
+  });
   return keys;
+}
+
+/** The kernel's long: from `uname -m`, which names the kernel's machine (aarch64 under 32-bit Pi OS on a Pi 4). */
+export function kernelLongBits(machine: string = osMachine()): 32 | 64 {
+  return /64|s390x/.test(machine) ? 64 : 32;
+}
+
+function osMachine(): string {
+  try {
+    return machine();
+  } catch {
+    return process.arch;
+  }
 }
 
 async function readTrimmed(file: string): Promise<string | undefined> {
