@@ -8,6 +8,8 @@ import type { EventSize } from '../button/input-event.js';
 import { describeInputDevice, findInputDevice } from '../button/input-device.js';
 
 export type { GpioConstructor };
+export { KEY_POWER } from '../button/input-event.js';
+export { POWER_KEY_FIX, gpioKeyOverlayLine } from '../button/evdev.js';
 
 /** What a caller may change about the GPIO and evdev buttons (tests: a fake Gpio, fake sysfs and /dev trees). */
 export interface GpioButtonParts {
