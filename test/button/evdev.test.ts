@@ -173,6 +173,7 @@ describe('EvdevButton', () => {
     try {
       const bytes = keyRecords(24, [[BTN_0, 1], [BTN_0, 0], [BTN_0, 1]]);
       w.write(bytes.subarray(0, 37));
+      await waitFor('the first record', () => keysSeen() === 1);
       await new Promise((resolve) => setTimeout(resolve, 30));
       assert.equal(keysSeen(), 1, 'the whole first record, not the 13 bytes of the second');
       w.write(bytes.subarray(37));
@@ -191,10 +192,11 @@ describe('EvdevButton', () => {
   it('a plain file of records (a recording) is read the same way', async () => {
     const tree = await freshTree();
     await tree.add({ event: 'event0', name: 'graph-device-agent', keys: [BTN_0], file: keyRecords(16, [[BTN_0, 1], [BTN_0, 0]]) });
-    const { button, seen, lines, clock, keysSeen } = await setUp(tree, { eventSize: 16 });
+    // No lockout: the file ends right after the release, and a device that is gone takes its
+    // pending gestures with it.
+    const { button, seen, lines } = await setUp(tree, { eventSize: 16, bounceTimeMs: 0 });
     try {
-      await waitFor('both keys', () => keysSeen() === 2);
-      clock.advanceBy(100); // a tap shorter than the bounce time counts when the lockout ends
+      await waitFor('the press', () => seen.length === 1);
       assert.deepEqual(seen, ['press']);
       await waitFor('the end of the file', () => events(lines, 'button.evdev_lost').length === 1);
       assert.equal(events(lines, 'button.evdev_lost')[0]?.code, 'EOF');
@@ -227,8 +229,11 @@ describe('EvdevButton', () => {
 
       dev = await tree.add({ event: 'event6', name: 'button@11', driver: 'gpio-keys', keys: [BTN_0] });
       w = dev.openFifoWriter();
-      clock.advanceTo(15_000);
-      await waitFor('the device again', () => events(lines, 'button.started').length === 2);
+      // Time moves on until the next look finds it (a look may still be under way in real time).
+      await waitFor('the device again', () => {
+        clock.advanceBy(4000);
+        return events(lines, 'button.started').length === 2;
+      });
       assert.equal(events(lines, 'button.started')[1]?.device, dev.node);
       w.write(keyRecords(24, [[BTN_0, 1]]));
       await waitFor('key down', () => events(lines, 'button.key').length === 1);
