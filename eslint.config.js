@@ -3,11 +3,12 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /**
- * The adapters (auth, graph, display, button, service, config, net) know nothing of the agent,
- * of the composition root or of the commands: only agent/, app/ and commands/ connect them.
+ * The adapters (auth, graph, display, button, service, config, net) and the utilities they share
+ * (files, retry) know nothing of the agent, of the composition root or of the commands: only
+ * agent/, app/ and commands/ connect them.
  * test/architecture.test.ts holds the same rule for a checkout without ESLint.
  */
-const LOWER_LAYERS = ['auth', 'graph', 'display', 'button', 'service', 'config', 'net'];
+const LOWER_LAYERS = ['auth', 'graph', 'display', 'button', 'service', 'config', 'net', 'files', 'retry'];
 const UPPER_LAYERS = ['agent', 'app', 'commands'];
 
 export default tseslint.config(

@@ -20,3 +20,14 @@ export const systemClock: Clock = {
   setInterval: (fn, ms) => setInterval(fn, ms),
   clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout),
 };
+
+/**
+ * The process's clock, with timers that never keep the process alive on their own: for
+ * heartbeats and background retries (the watchdog, the status file, a display that does not
+ * answer), which must not be the reason a process that has finished stays up.
+ */
+export const backgroundClock: Clock = {
+  ...systemClock,
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  setInterval: (fn, ms) => setInterval(fn, ms).unref(),
+};

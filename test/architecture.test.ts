@@ -5,12 +5,12 @@ import path from 'node:path';
 
 /**
  * The layers of src/ (README, "How it is built"): the adapters under auth/, graph/, display/,
- * button/, service/, config/ and net/ never import the agent, the composition root (app/) or a
- * command. ESLint holds the same rule (eslint.config.js); this test holds it without ESLint.
+ * button/, service/, config/ and net/, and the utilities they share (files/, retry/), never import
+ * the agent, the composition root (app/) or a command. ESLint holds the same rule (eslint.config.js); this test holds it without ESLint.
  */
 
 const SRC = path.resolve(import.meta.dirname, '../src');
-const LOWER = ['auth', 'graph', 'display', 'button', 'service', 'config', 'net'];
+const LOWER = ['auth', 'graph', 'display', 'button', 'service', 'config', 'net', 'files', 'retry'];
 const UPPER = ['agent', 'app', 'commands'];
 
 async function filesUnder(dir: string): Promise<string[]> {

@@ -4,7 +4,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { once } from 'node:events';
 import { PNG } from 'pngjs';
 import { startIdentityEmulator } from './support/identity-emulator/index.js';
 import { Frame } from '../src/display/frame.js';
@@ -24,12 +23,27 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
   });
 }
 
+/**
+ * The child's exit code, with its handlers attached as the child is made: a promise made with
+ * `once()` and awaited only at the end of a test turns a spawn or kill error in between into an
+ * unhandled rejection (which failed the whole file), instead of failing this test. Resolves on
+ * 'close', not 'exit': only then has everything the child wrote to stdout been read.
+ */
+function exitCode(child: ChildProcess): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.once('close', (code) => resolve(code));
+    child.once('error', reject);
+  });
+  exited.catch(() => undefined); // handled here; the await that comes later still throws
+  return exited;
+}
+
 async function finish(child: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
+  const code = await exitCode(child);
   return { code, stdout, stderr };
 }
 
@@ -175,7 +189,7 @@ test('run: PNG frames, SIGUSR1 for a new code, approval, Graph, SIGUSR2 + SIGUSR
     stateDirectory: path.join(dir, 'state'),
   }));
   const child = cli(['run', '--config', file]);
-  const exited = once(child, 'exit');
+  const exited = exitCode(child);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   t.after(() => child.kill('SIGKILL'));
@@ -201,7 +215,7 @@ test('run: PNG frames, SIGUSR1 for a new code, approval, Graph, SIGUSR2 + SIGUSR
   await log.next((l) => l.event === 'signout');
 
   child.kill('SIGTERM');
-  const [code] = (await exited) as [number | null];
+  const code = await exited;
   assert.equal(code, 0, `exit code; stderr: ${stderr}`);
   assert.ok(log.lines.some((l) => l.event === 'agent.stopped'));
 });

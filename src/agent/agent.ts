@@ -6,6 +6,7 @@ import type { IdentityPort, DeviceCodeAttempt } from '../auth/identity.js';
 import { SignInFailedError } from '../auth/identity.js';
 import type { JobsPort } from '../graph/jobs.js';
 import { systemClock, type Clock } from '../clock.js';
+import { withJitter } from '../retry/backoff.js';
 import type { Logger } from '../log.js';
 import { initialState, transition, type Effect, type Event, type State } from './machine.js';
 import { describeState, screenFor } from './screen-for.js';
@@ -210,7 +211,7 @@ export class Agent {
         if (this.retryTimer !== undefined) this.timers.clearTimeout(this.retryTimer);
         {
           // Jitter (half to all of the wait), so devices that lost the same network don't return in step.
-          const afterMs = Math.round(effect.afterMs * (0.5 + this.random() / 2));
+          const afterMs = withJitter(effect.afterMs, 'half', this.random);
           this.log.info({ event: 'retry.scheduled', state: this.current.name, after_ms: afterMs }, `trying again in ${Math.round(afterMs / 1000)} s`);
           this.retryTimer = this.timers.setTimeout(() => {
             this.retryTimer = undefined;

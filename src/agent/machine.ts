@@ -20,6 +20,7 @@
  */
 
 import type { Account, DeviceCode, SignInFailure, SignInFailureKind } from '../auth/identity.js';
+import { backoffMs, type Backoff } from '../retry/backoff.js';
 
 export type { Account, DeviceCode, SignInFailure, SignInFailureKind };
 
@@ -100,6 +101,11 @@ export const initialState: State = { name: 'starting' };
 
 const stay = (state: State): Transition => ({ state, effects: [] });
 
+/** No network for sign-in (a Pi at boot, bad Wi-Fi): 10 s, doubling up to 5 minutes. The runner adds the jitter. */
+const SIGN_IN_OFFLINE_RETRY: Backoff = { baseMs: 10_000, maxMs: 300_000, jitter: 'none' };
+/** Signed in but offline: 15 s, doubling up to 5 minutes. The runner adds the jitter. */
+const SIGNED_IN_OFFLINE_RETRY: Backoff = { baseMs: 15_000, maxMs: 300_000, jitter: 'none' };
+
 export function transition(state: State, event: Event, options: MachineOptions): Transition {
   if (state.name === 'stopping') return stay(state);
   if (event.type === 'stop') {
@@ -170,7 +176,7 @@ export function transition(state: State, event: Event, options: MachineOptions):
           },
         },
         // No network yet (a Pi at boot, bad Wi-Fi): try again by itself, backing off to 5 minutes.
-        effects: retries !== undefined ? [{ type: 'retry-later', afterMs: Math.min(300_000, 10_000 * 2 ** retries) }] : [],
+        effects: retries !== undefined ? [{ type: 'retry-later', afterMs: backoffMs(retries, SIGN_IN_OFFLINE_RETRY) }] : [],
       };
     }
 
@@ -250,7 +256,7 @@ export function transition(state: State, event: Event, options: MachineOptions):
         // growing wait, 15 s up to 5 minutes, instead of waiting for the next scheduled run.
         if (state.retryScheduled) return stay(next);
         const retries = state.offlineRetries ?? 0;
-        return { state: { ...next, retryScheduled: true, offlineRetries: retries }, effects: [{ type: 'retry-later', afterMs: Math.min(300_000, 15_000 * 2 ** retries) }] };
+        return { state: { ...next, retryScheduled: true, offlineRetries: retries }, effects: [{ type: 'retry-later', afterMs: backoffMs(retries, SIGNED_IN_OFFLINE_RETRY) }] };
       }
 
     case 'token-needs-sign-in':

@@ -1,6 +1,8 @@
 import { AuthError, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
 import { transportFailureOf, UnexpectedResponseError } from './network.js';
 import type { Logger } from '../log.js';
+import { backoffMs } from '../retry/backoff.js';
+import { headerValue, parseRetryAfter } from '../retry/retry-after.js';
 
 /** What the identity server said when it refused a token request. */
 export interface ServerErrorReply {
@@ -131,7 +133,7 @@ export class PollingGuard implements INetworkModule {
     const body = response.body as Record<string, unknown> | undefined;
     const error = body && typeof body === 'object' && typeof body.error === 'string' ? body.error : undefined;
     if (response.status === 429 || response.status >= 500) {
-      return this.keepPolling<T>(poll, `HTTP ${response.status}${error ? ` ${error}` : ''}`, retryAfterMs(response.headers));
+      return this.keepPolling<T>(poll, `HTTP ${response.status}${error ? ` ${error}` : ''}`, parseRetryAfter(headerValue(response.headers, 'retry-after'), { date: headerValue(response.headers, 'date'), nowMs: this.now() }));
     }
     this.online(poll);
     if (error === 'slow_down') {
@@ -180,10 +182,10 @@ export class PollingGuard implements INetworkModule {
       this.options.logger?.warn({ event: 'device_code.offline', reason: why }, `polling the sign-in server failed (${why}): still showing the same code and retrying; check the network if this lasts`);
       poll.watcher.offline(true);
     }
-    // Exponential back-off with full jitter, capped; at least what the server asked for.
+    // Exponential back-off (1 s doubling) with half-to-all jitter, capped; at least what the
+    // server asked for, but never longer than the cap: the code on the screen is running out.
     const cap = this.options.maxOfflineBackoffMs ?? 30_000;
-    const backoff = Math.min(cap, 1_000 * 2 ** Math.min(poll.failures - 1, 10));
-    const wait = Math.max(retryAfter ?? 0, Math.round(backoff * (0.5 + this.random() / 2)));
+    const wait = Math.max(retryAfter ?? 0, backoffMs(poll.failures - 1, { baseMs: 1_000, maxMs: cap, jitter: 'half' }, this.random));
     await this.sleep(Math.min(wait, cap));
     return pending<T>({});
   }
@@ -256,15 +258,6 @@ function describeFailure(err: unknown): string {
     if (c instanceof UnexpectedResponseError) return c.message;
   }
   return err instanceof Error ? err.message : String(err);
-}
-
-function retryAfterMs(headers: Record<string, string>): number | undefined {
-  const value = Object.entries(headers).find(([k]) => k.toLowerCase() === 'retry-after')?.[1];
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 function withoutQuery(url: string): string {

@@ -1,13 +1,5 @@
+import { systemClock, type Clock } from '../clock.js';
 import type { ButtonListener } from './button.js';
-
-/**
- * The timer functions gestures need. Method syntax on purpose: Node's `setTimeout`/`clearTimeout`
- * and a test's fake clock both fit.
- */
-export interface Timers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
 
 export interface GestureOptions {
   /**
@@ -18,15 +10,10 @@ export interface GestureOptions {
   bounceTimeMs: number;
   /** How long a continuous press lasts before it is a hold (gpiozero's `hold_time`). */
   holdTimeMs: number;
-  timers?: Timers;
-  /** Milliseconds on any monotonic scale; `performance.now()` by default. */
+  timers?: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
+  /** Milliseconds on any monotonic scale (only differences count); `performance.now()` by default. */
   now?: () => number;
 }
-
-const realTimers: Timers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
 
 /**
  * Turns raw levels (pressed / released) into gestures with gpiozero's semantics, and gpiozero's
@@ -47,7 +34,7 @@ const realTimers: Timers = {
 export class Gestures {
   private readonly bounceTimeMs: number;
   private readonly holdTimeMs: number;
-  private readonly timers: Timers;
+  private readonly timers: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
   private readonly now: () => number;
   private readonly listener: ButtonListener;
 
@@ -69,7 +56,7 @@ export class Gestures {
     if (!(options.holdTimeMs > 0)) throw new RangeError(`holdTimeMs must be > 0, got ${options.holdTimeMs}`);
     this.bounceTimeMs = options.bounceTimeMs;
     this.holdTimeMs = options.holdTimeMs;
-    this.timers = options.timers ?? realTimers;
+    this.timers = options.timers ?? systemClock;
     this.now = options.now ?? (() => performance.now());
     this.listener = listener;
   }

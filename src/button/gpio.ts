@@ -2,7 +2,8 @@ import { access, constants } from 'node:fs/promises';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import type { Button, ButtonListener } from './button.js';
-import { Gestures, type Timers } from './gestures.js';
+import type { Clock } from '../clock.js';
+import { Gestures } from './gestures.js';
 import { safeListener } from './safe-listener.js';
 import { resolveSysfsPin, type SysfsPin } from './sysfs-pin.js';
 
@@ -42,7 +43,7 @@ export interface GpioButtonOptions {
   /** For tests: a constructor with onoff's Gpio API. By default onoff, imported in start(). */
   gpioFactory?: GpioConstructor;
   logger?: Logger;
-  timers?: Timers;
+  timers?: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
   now?: () => number;
 }
 

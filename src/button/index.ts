@@ -1,7 +1,7 @@
 import type { Button, ButtonListener } from './button.js';
 
 export type { Button, ButtonListener } from './button.js';
-export { Gestures, type GestureOptions, type Timers } from './gestures.js';
+export { Gestures, type GestureOptions } from './gestures.js';
 export { SignalButton, type SignalButtonOptions } from './signals.js';
 export { KeyboardButton, type KeyboardButtonOptions, type KeyboardInput } from './keyboard.js';
 export { GpioButton, type GpioButtonOptions, type GpioConstructor, type GpioPin } from './gpio.js';

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import pino from 'pino';
 import type { ConfigError } from '../config/errors.js';
 import { findConfigFile, loadConfigFile, type ResolvedConfig } from '../config/load.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Account } from '../auth/identity.js';
-import { STATUS_FILE_NAME, type StatusFileContent } from '../service/status-file.js';
+import type { StatusFileContent } from '../service/status-file.js';
+import { statusFileCandidates } from '../service/status-location.js';
 
 /**
  * What the commands share: loading the configuration, their output and logger, finding out
@@ -54,14 +54,20 @@ export interface AgentProcess extends Partial<StatusFileContent> {
 /** The agent rewrites status.json at least every 30 s (DEFAULT_HEARTBEAT_MS); three missed beats and it is not trusted. */
 const STATUS_FRESH_MS = 90_000;
 
-export async function readAgentProcess(stateDirectory: string, now = Date.now()): Promise<AgentProcess | null> {
-  const file = path.join(stateDirectory, STATUS_FILE_NAME);
-  let content: Partial<StatusFileContent>;
-  try {
-    content = JSON.parse(await readFile(file, 'utf8')) as Partial<StatusFileContent>;
-  } catch {
-    return null;
+export async function readAgentProcess(stateDirectory: string, now = Date.now(), env: NodeJS.ProcessEnv = process.env): Promise<AgentProcess | null> {
+  // The newest of the places the agent may write it (/run under systemd, else the state folder).
+  let found: { file: string; content: Partial<StatusFileContent>; at: number } | undefined;
+  for (const candidate of statusFileCandidates(env, stateDirectory)) {
+    try {
+      const parsed = JSON.parse(await readFile(candidate, 'utf8')) as Partial<StatusFileContent>;
+      const at = typeof parsed.updatedAt === 'string' ? Date.parse(parsed.updatedAt) || 0 : 0;
+      if (!found || at > found.at) found = { file: candidate, content: parsed, at };
+    } catch {
+      // not there, or not ours to read: try the next place
+    }
   }
+  if (!found) return null;
+  const { file, content } = found;
   const updated = typeof content.updatedAt === 'string' ? Date.parse(content.updatedAt) : NaN;
   const ageSec = Number.isNaN(updated) ? undefined : Math.max(0, Math.round((now - updated) / 1000));
   const alive = typeof content.pid === 'number' && isAlive(content.pid);

@@ -64,6 +64,7 @@ export async function runDaemon(config: ResolvedConfig, options: RunOptions = {}
     import('../service/notify.js'),
     import('../service/status-file.js'),
   ]);
+  const { runtimeDirectory } = await import('../service/status-location.js');
   // With stdout going to the journal, each line gets a syslog priority prefix, so
   // `journalctl -p warning` works; elsewhere plain JSON lines.
   const destination = journaldDestination();
@@ -83,7 +84,8 @@ export async function runDaemon(config: ResolvedConfig, options: RunOptions = {}
   // systemd: READY after local start-up, STATUS= for each state, a watchdog from the event loop,
   // STOPPING on the way out (all no-ops outside systemd). status.json serves `status` and Docker.
   const notifier = createServiceNotifier({ logger });
-  const statusFile = new StatusFile({ path: path.join(config.stateDirectory, STATUS_FILE_NAME), logger });
+  // In /run under systemd (see status-location.ts): the 30 s heartbeat must not wear the SD card.
+  const statusFile = new StatusFile({ path: path.join(runtimeDirectory(process.env, config.stateDirectory), STATUS_FILE_NAME), logger });
   await statusFile.start();
   const onStateChange = (state: State, description: string): void => {
     void notifier.status(description);

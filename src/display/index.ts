@@ -13,5 +13,5 @@ export { formatCountdown, formatSyncTime, renderScreen } from './screens.js';
 export type { RenderOptions, Screen } from './screens.js';
 export { TerminalDisplay, frameToBox, frameToHalfBlocks } from './terminal.js';
 export type { TerminalDisplayOptions } from './terminal.js';
-export { OLED_STYLE, PngDisplay, frameToPng, writeFileAtomic } from './png.js';
+export { OLED_STYLE, PngDisplay, frameToPng } from './png.js';
 export type { PngDisplayOptions, PngStyle, Rgb } from './png.js';

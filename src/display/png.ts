@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
+import { writeFileAtomic } from '../files/atomic-write.js';
 import type { Logger } from '../log.js';
 import type { Display } from './display.js';
 import { Frame } from './frame.js';
@@ -140,21 +140,6 @@ function mix(a: Rgb, b: Rgb): Rgb {
   return [Math.round(a[0] * w + b[0] * (1 - w)), Math.round(a[1] * w + b[1] * (1 - w)), Math.round(a[2] * w + b[2] * (1 - w))];
 }
 
-/**
- * Writes `data` to `path` so a reader sees the old file or the new one, never half of one: a temp
- * file in the same folder (same file system), then rename over the target.
- */
-export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await writeFile(temp, data);
-    await rename(temp, path);
-  } catch (err) {
-    await unlink(temp).catch(() => undefined);
-    throw err;
-  }
-}
-
 export interface PngDisplayOptions {
   /** The picture to keep up to date, e.g. `/run/graph-device-agent/screen.png`. */
   path: string;
@@ -221,7 +206,9 @@ export class PngDisplay implements Display {
   private write(frame: Frame): Promise<void> {
     this.written = frame === this.last;
     const data = frameToPng(frame, this.style);
-    const next = this.queue.then(() => writeFileAtomic(this.path, data));
+    // 0644 as before: the picture is there to be shown, e.g. by a web server running as another
+    // user. A reader (feh --reload) never sees half a file.
+    const next = this.queue.then(() => writeFileAtomic(this.path, data, { mode: 0o644, dirMode: 0o755 }));
     // A failed write must not poison the writes after it; the caller still sees its own error.
     this.queue = next.catch(() => {
       this.written = false;

@@ -3,10 +3,13 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { TransportError, isTransient } from '../net/https.js';
 import type { HttpsClient, HttpsResponse } from '../net/https.js';
 import type { Logger } from '../log.js';
-import { DEFAULT_RETRY_POLICY, backoffDelayMs, retryAfterMs } from './retry.js';
+import { backoffMs } from '../retry/backoff.js';
+import { parseRetryAfter } from '../retry/retry-after.js';
+import { DEFAULT_RETRY_POLICY } from './retry.js';
 import type { RetryPolicy } from './retry.js';
 import { oneLine, parseBody, parseGraphError, permissionFor } from './response.js';
 import type { GraphError } from './response.js';
+import { GraphThrottle } from './throttle.js';
 
 /**
  * A small Graph client for a handful of scheduled GETs.
@@ -76,6 +79,18 @@ export function validateGraphPath(path: string): string | undefined {
 
 const THROTTLING_STATUSES = new Set([429, 503, 504]);
 
+/** Where a request stands across its attempts. */
+interface AttemptState {
+  attempts: number;
+  refreshed: boolean;
+  forceRefresh: boolean;
+}
+
+/** What one attempt decided: the result, or another attempt (after a wait, or at once). */
+type Step =
+  | { result: GraphResult }
+  | { again: true; wait?: { ms: number; context: Record<string, unknown> } };
+
 export class GraphClient {
   private readonly http: Pick<HttpsClient, 'request'>;
   private readonly baseUrl: string;
@@ -83,6 +98,8 @@ export class GraphClient {
   private readonly log: Logger;
   private readonly policy: RetryPolicy;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Retry-After holds every request of this client, whichever job it serves; one request at a time. */
+  readonly throttle: GraphThrottle;
   private readonly random: () => number;
   private readonly now: () => number;
 
@@ -93,6 +110,7 @@ export class GraphClient {
     this.log = options.logger;
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.sleep = options.sleep ?? ((ms, signal) => delay(ms, undefined, signal ? { signal } : {}));
+    this.throttle = new GraphThrottle({ now: () => this.now(), sleep: (ms, signal) => this.sleep(ms, signal), logger: this.log });
     this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
   }
@@ -100,98 +118,125 @@ export class GraphClient {
   async get(path: string, opts: GraphGetOptions): Promise<GraphResult> {
     const invalid = validateGraphPath(path);
     if (invalid) throw new TypeError(invalid);
-    const url = `${this.baseUrl}${path}`;
-    const { job, signal } = opts;
-    let attempts = 0;
-    let refreshed = false;
-    let forceRefresh = false;
-
+    const { signal } = opts;
+    const state: AttemptState = { attempts: 0, refreshed: false, forceRefresh: false };
     for (;;) {
       signal?.throwIfAborted();
-      // Asked on every attempt: after a long Retry-After the token may have expired, and msal
-      // answers from its cache when it has not. Its errors ("needs sign-in") are the caller's.
-      const token = await this.tokens.getAccessToken({ forceRefresh });
-      forceRefresh = false;
-      attempts += 1;
-      // The one refresh retry after a 401 does not use up the retry budget.
-      const canRetry = attempts < this.policy.maxAttempts + (refreshed ? 1 : 0);
-      const clientRequestId = randomUUID();
-      const started = this.now();
-
-      let response: HttpsResponse;
+      // One request at a time, and none inside a Retry-After window (throttle.ts). The turn ends
+      // with the answer; a back-off wait happens outside it.
+      const endTurn = await this.throttle.acquire(signal);
+      let step: Step;
       try {
-        response = await this.http.request({
-          method: 'GET',
-          url,
-          headers: {
-            authorization: `Bearer ${token}`,
-            accept: 'application/json',
-            'client-request-id': clientRequestId,
-            'return-client-request-id': 'true',
-            'user-agent': 'graph-device-agent',
-          },
-          timeoutMs: opts.timeoutMs,
-          ...(signal ? { signal } : {}),
-        });
-      } catch (err) {
-        signal?.throwIfAborted();
-        if (!(err instanceof TransportError)) throw err;
-        // Each attempt at info: the job's line says how the run ended, and going offline is logged once.
-        this.log.info({
-          event: 'graph.request', job, path, attempt: attempts, failure: err.failure, error_code: err.code,
-          duration_ms: this.now() - started, client_request_id: clientRequestId,
-        }, `GET ${path}: ${err.message}`);
-        if (isTransient(err) && canRetry) {
-          await this.wait(backoffDelayMs(attempts, this.policy, this.random), { job, path, reason: err.failure }, signal);
-          continue;
-        }
-        const gaveUp = attempts > 1 ? ` (gave up after ${attempts} attempts)` : '';
-        return { ok: false, kind: 'network', message: `${err.message}${gaveUp}`, attempts };
+        step = await this.attempt(path, opts, state);
+      } finally {
+        endTurn();
       }
-
-      const { status } = response;
-      const body = parseBody(response.body, response.headers['content-type']);
-      const graphError = body.json && status >= 400 ? parseGraphError(body.data) : undefined;
-      const requestId = response.headers['request-id'] ?? graphError?.requestId;
-      // Each attempt at info (a 401 is refreshed, a 429 or 5xx retried): the job's line says how it ended.
-      this.log.info({
-        event: 'graph.request', job, path, attempt: attempts, status, duration_ms: this.now() - started,
-        request_id: requestId, client_request_id: clientRequestId, ...(graphError?.code ? { code: graphError.code } : {}),
-      }, `GET ${path} → ${status}`);
-      // Bodies hold personal data (names, mail): only when someone asked for debug.
-      this.log.debug({ event: 'graph.response', job, path, status, body: response.body.slice(0, 4096) }, `GET ${path} body`);
-
-      if (status === 401 && !refreshed) {
-        // A Pi without a real-time clock may hold a token its clock thinks valid: get a new one
-        // once. A second 401 is an answer, not a glitch.
-        refreshed = true;
-        forceRefresh = true;
-        this.log.info({ event: 'graph.token_refresh', job, path, request_id: requestId }, 'Graph rejected the access token; refreshing it once');
-        continue;
-      }
-
-      if (THROTTLING_STATUSES.has(status) || status >= 500) {
-        const asked = THROTTLING_STATUSES.has(status)
-          ? retryAfterMs(response.headers['retry-after'], response.headers['date'], this.now())
-          : undefined;
-        if (asked !== undefined && asked > this.policy.maxRetryAfterMs) {
-          return this.failure(path, status, body, graphError, requestId, attempts, asked);
-        }
-        if (canRetry) {
-          // Never straight back after a throttling answer, even without Retry-After.
-          const floor = THROTTLING_STATUSES.has(status) ? this.policy.baseDelayMs : 0;
-          const wait = asked ?? backoffDelayMs(attempts, this.policy, this.random, floor);
-          await this.wait(wait, { job, path, reason: `HTTP ${status}`, request_id: requestId, retry_after: asked !== undefined }, signal);
-          continue;
-        }
-        return this.failure(path, status, body, graphError, requestId, attempts);
-      }
-
-      if (status >= 200 && status < 300 && body.json) {
-        return { ok: true, status, data: body.data, attempts, ...(requestId ? { requestId } : {}) };
-      }
-      return this.failure(path, status, body, graphError, requestId, attempts);
+      if ('result' in step) return step.result;
+      if (step.wait) await this.wait(step.wait.ms, step.wait.context, signal);
     }
+  }
+
+  /** One HTTP attempt: its result, or "again" (after a wait, or at once). */
+  private async attempt(path: string, opts: GraphGetOptions, state: AttemptState): Promise<Step> {
+    const url = `${this.baseUrl}${path}`;
+    const { job, signal } = opts;
+    // Asked on every attempt: after a long Retry-After the token may have expired, and msal
+    // answers from its cache when it has not. Its errors ("needs sign-in") are the caller's.
+    const token = await this.tokens.getAccessToken({ forceRefresh: state.forceRefresh });
+    state.forceRefresh = false;
+    state.attempts += 1;
+    const attempts = state.attempts;
+    // The one refresh retry after a 401 does not use up the retry budget.
+    const canRetry = attempts < this.policy.maxAttempts + (state.refreshed ? 1 : 0);
+    const clientRequestId = randomUUID();
+    const started = this.now();
+
+    let response: HttpsResponse;
+    try {
+      response = await this.http.request({
+        method: 'GET',
+        url,
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: 'application/json',
+          'client-request-id': clientRequestId,
+          'return-client-request-id': 'true',
+          'user-agent': 'graph-device-agent',
+        },
+        timeoutMs: opts.timeoutMs,
+        ...(signal ? { signal } : {}),
+      });
+    } catch (err) {
+      signal?.throwIfAborted();
+      if (!(err instanceof TransportError)) throw err;
+      // Each attempt at info: the job's line says how the run ended, and going offline is logged once.
+      this.log.info({
+        event: 'graph.request', job, path, attempt: attempts, failure: err.failure, error_code: err.code,
+        duration_ms: this.now() - started, client_request_id: clientRequestId,
+      }, `GET ${path}: ${err.message}`);
+      if (isTransient(err) && canRetry) {
+        return { again: true, wait: { ms: this.backoffMs(attempts), context: { job, path, reason: err.failure } } };
+      }
+      const gaveUp = attempts > 1 ? ` (gave up after ${attempts} attempts)` : '';
+      return { result: { ok: false, kind: 'network', message: `${err.message}${gaveUp}`, attempts } };
+    }
+
+    const { status } = response;
+    const body = parseBody(response.body, response.headers['content-type']);
+    const graphError = body.json && status >= 400 ? parseGraphError(body.data) : undefined;
+    const requestId = response.headers['request-id'] ?? graphError?.requestId;
+    // Each attempt at info (a 401 is refreshed, a 429 or 5xx retried): the job's line says how it ended.
+    this.log.info({
+      event: 'graph.request', job, path, attempt: attempts, status, duration_ms: this.now() - started,
+      request_id: requestId, client_request_id: clientRequestId, ...(graphError?.code ? { code: graphError.code } : {}),
+    }, `GET ${path} → ${status}`);
+    // Bodies hold personal data (names, mail): only when someone asked for debug.
+    this.log.debug({ event: 'graph.response', job, path, status, body: response.body.slice(0, 4096) }, `GET ${path} body`);
+
+    if (status === 401 && !state.refreshed) {
+      // A Pi without a real-time clock may hold a token its clock thinks valid: get a new one
+      // once. A second 401 is an answer, not a glitch.
+      state.refreshed = true;
+      state.forceRefresh = true;
+      this.log.info({ event: 'graph.token_refresh', job, path, request_id: requestId }, 'Graph rejected the access token; refreshing it once');
+      return { again: true };
+    }
+
+    if (THROTTLING_STATUSES.has(status) || status >= 500) {
+      const asked = THROTTLING_STATUSES.has(status)
+        ? parseRetryAfter(response.headers['retry-after'], { date: response.headers['date'], nowMs: this.now() })
+        : undefined;
+      // Every job's requests wait out the window, not only this one's retry.
+      if (asked !== undefined) this.throttle.hold(asked, { status, job, path, request_id: requestId });
+      if (asked !== undefined && asked > this.policy.maxRetryAfterMs) {
+        return { result: this.failure(path, status, body, graphError, requestId, attempts, asked) };
+      }
+      if (canRetry && asked !== undefined) {
+        // The throttle holds this retry, and everyone else's, until the window has passed.
+        this.log.info({ event: 'graph.retry', job, path, reason: `HTTP ${status}`, request_id: requestId, retry_after: true, delay_ms: asked },
+          `retrying ${path} in ${Math.round(asked / 100) / 10} s (Retry-After)`);
+        return { again: true };
+      }
+      if (canRetry) {
+        // Never straight back after a throttling answer, even without Retry-After.
+        const floor = THROTTLING_STATUSES.has(status) ? this.policy.baseDelayMs : 0;
+        return { again: true, wait: { ms: Math.max(floor, this.backoffMs(attempts)), context: { job, path, reason: `HTTP ${status}`, request_id: requestId, retry_after: false } } };
+      }
+      return { result: this.failure(path, status, body, graphError, requestId, attempts) };
+    }
+
+    if (status >= 200 && status < 300 && body.json) {
+      return { result: { ok: true, status, data: body.data, attempts, ...(requestId ? { requestId } : {}) } };
+    }
+    return { result: this.failure(path, status, body, graphError, requestId, attempts) };
+  }
+
+  /**
+   * Exponential back-off with full jitter (0 to the ceiling), so devices that failed together do
+   * not retry together. `attempt` counts from 1.
+   */
+  private backoffMs(attempt: number): number {
+    return backoffMs(attempt - 1, { baseMs: this.policy.baseDelayMs, maxMs: this.policy.maxDelayMs, jitter: 'full' }, this.random);
   }
 
   private async wait(ms: number, context: Record<string, unknown>, signal: AbortSignal | undefined): Promise<void> {

@@ -150,6 +150,9 @@ export interface JobsPort {
   stop(): Promise<void>;
 }
 
+/** Jobs a press or a fresh sign-in runs at once. */
+export const RUN_NOW_AT_ONCE = 2;
+
 export class GraphJobs implements JobsPort {
   private readonly client: Pick<GraphClient, 'get'>;
   private readonly specs: ReadonlyMap<string, GraphJobSpec>;
@@ -238,14 +241,23 @@ export class GraphJobs implements JobsPort {
    * not an error.
    */
   async runNow(): Promise<void> {
-    await Promise.all(this.names.map((name) => this.runOne(name).catch((err: unknown) => {
-      if (err instanceof JobCancelledError) {
-        this.log.debug({ event: 'graph.job.cancelled', job: name, why: err.why }, err.message);
-        return;
+    // A press or a fresh sign-in is not a stampede: at most RUN_NOW_AT_ONCE jobs at a time (the
+    // Graph client sends one request at a time anyway), and a job already running is joined.
+    const queue = [...this.names];
+    const worker = async (): Promise<void> => {
+      for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+        const job = name;
+        await this.runOne(job).catch((err: unknown) => {
+          if (err instanceof JobCancelledError) {
+            this.log.debug({ event: 'graph.job.cancelled', job, why: err.why }, err.message);
+            return;
+          }
+          if (this.onError) this.onError(err, job);
+          else throw err;
+        });
       }
-      if (this.onError) this.onError(err, name);
-      else throw err;
-    })));
+    };
+    await Promise.all(Array.from({ length: Math.min(RUN_NOW_AT_ONCE, queue.length) }, worker));
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { Logger } from '../log.js';
 import { SystemdNotifySender } from './notify-sender.js';
-import { Watchdog, watchdogIntervalMs, type WatchdogTimers } from './watchdog.js';
+import type { Clock } from '../clock.js';
+import { Watchdog, watchdogIntervalMs } from './watchdog.js';
 
 /**
  * What the daemon tells systemd (sd_notify(3)), for `Type=notify` units:
@@ -30,8 +31,8 @@ export interface ServiceNotifierOptions {
   logger: Logger;
   /** The sd_notify helper; `systemd-notify` by default. */
   command?: string;
-  /** For the watchdog timer; tests pass fakes. */
-  timers?: WatchdogTimers;
+  /** For the watchdog timer; tests pass a fake clock. */
+  timers?: Pick<Clock, 'setInterval' | 'clearInterval'>;
   /** This process's PID, compared with WATCHDOG_PID. */
   pid?: number;
 }

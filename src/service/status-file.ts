@@ -1,7 +1,6 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { backgroundClock, type Clock } from '../clock.js';
+import { writeFileAtomic } from '../files/atomic-write.js';
 import type { Logger } from '../log.js';
-import type { WatchdogTimers } from './watchdog.js';
 
 /**
  * `status.json` in the state directory: the agent's state for anything outside the process that
@@ -11,11 +10,10 @@ import type { WatchdogTimers } from './watchdog.js';
  *
  * The file is rewritten on every update and by a heartbeat timer on the main event loop; a stale
  * `updatedAt` therefore means a stalled loop or a dead process, like a missed systemd watchdog.
- * No fsync: after a power cut a stale or missing status is the truth anyway, and the SD card is
- * spared a flush every heartbeat.
+ * Written like every file of the agent (files/atomic-write.ts): a reader never sees half of it.
  */
 
-export const STATUS_FILE_NAME = 'status.json';
+export { STATUS_FILE_NAME } from './status-location.js';
 export const DEFAULT_HEARTBEAT_MS = 30_000;
 
 export interface AgentStatus {
@@ -38,20 +36,16 @@ export interface StatusFileOptions {
   heartbeatMs?: number;
   /** Epoch milliseconds; Date.now by default. */
   now?: () => number;
-  timers?: WatchdogTimers;
+  /** The heartbeat's timer; one that never keeps the process alive by default. */
+  timers?: Pick<Clock, 'setInterval' | 'clearInterval'>;
 }
-
-const realTimers: WatchdogTimers = {
-  setInterval: (callback, ms) => setInterval(callback, ms).unref(),
-  clearInterval: (handle) => clearInterval(handle as ReturnType<typeof setInterval>),
-};
 
 export class StatusFile {
   readonly path: string;
   private readonly logger: Logger;
   private readonly heartbeatMs: number;
   private readonly now: () => number;
-  private readonly timers: WatchdogTimers;
+  private readonly timers: Pick<Clock, 'setInterval' | 'clearInterval'>;
   private current: AgentStatus = { state: 'starting', healthy: true };
   private heartbeat: unknown;
   private writing: Promise<void> = Promise.resolve();
@@ -62,7 +56,7 @@ export class StatusFile {
     this.logger = options.logger;
     this.heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
     this.now = options.now ?? Date.now;
-    this.timers = options.timers ?? realTimers;
+    this.timers = options.timers ?? backgroundClock;
   }
 
   /** Writes the first status and starts the heartbeat. */
@@ -97,13 +91,10 @@ export class StatusFile {
 
   private async writeNow(): Promise<void> {
     const content: StatusFileContent = { ...this.current, updatedAt: new Date(this.now()).toISOString(), pid: process.pid };
-    const temp = `${this.path}.tmp-${process.pid}`;
     try {
-      await mkdir(path.dirname(this.path), { recursive: true, mode: 0o700 });
       // 0644: the healthcheck may run as another user than the agent (docker exec as root is
       // fine either way); the content is not secret.
-      await writeFile(temp, `${JSON.stringify(content)}\n`, { mode: 0o644 });
-      await rename(temp, this.path);
+      await writeFileAtomic(this.path, `${JSON.stringify(content)}\n`, { mode: 0o644, dirMode: 0o700 });
       if (this.failing) {
         this.failing = false;
         this.logger.info({ event: 'service.status_file_recovered', path: this.path }, 'status file written again');

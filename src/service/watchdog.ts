@@ -5,21 +5,7 @@
  * pings stop and systemd restarts a process that is alive but no longer doing anything.
  */
 
-/** The two timer functions the watchdog needs; tests pass fakes. */
-export interface WatchdogTimers {
-  setInterval(callback: () => void, ms: number): unknown;
-  clearInterval(handle: unknown): void;
-}
-
-const realTimers: WatchdogTimers = {
-  setInterval: (callback, ms) => {
-    const handle = setInterval(callback, ms);
-    // The watchdog must never be the reason a process that has finished stays alive.
-    handle.unref();
-    return handle;
-  },
-  clearInterval: (handle) => clearInterval(handle as ReturnType<typeof setInterval>),
-};
+import { backgroundClock, type Clock } from '../clock.js';
 
 /**
  * The ping interval systemd asks for, in milliseconds: half of `WATCHDOG_USEC` (what sd_watchdog_enabled(3)
@@ -41,20 +27,21 @@ export interface WatchdogOptions {
   intervalMs: number;
   /** Sends one `WATCHDOG=1`; must not throw (errors are the sender's to report). */
   ping: () => void;
-  timers?: WatchdogTimers;
+  /** By default timers that never keep a finished process alive (the watchdog must not be the reason it stays). */
+  timers?: Pick<Clock, 'setInterval' | 'clearInterval'>;
 }
 
 export class Watchdog {
   readonly intervalMs: number;
   private readonly ping: () => void;
-  private readonly timers: WatchdogTimers;
+  private readonly timers: Pick<Clock, 'setInterval' | 'clearInterval'>;
   private handle: unknown;
 
   constructor(options: WatchdogOptions) {
     if (!(options.intervalMs > 0)) throw new RangeError(`watchdog interval must be positive, got ${options.intervalMs}`);
     this.intervalMs = options.intervalMs;
     this.ping = options.ping;
-    this.timers = options.timers ?? realTimers;
+    this.timers = options.timers ?? backgroundClock;
   }
 
   get running(): boolean {

@@ -2,7 +2,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, rmdir, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -240,11 +240,18 @@ test('SIGTERM while the token cache is being written (waiting for its lock): the
   // Another process (`graph-device-agent login` over SSH, say) holds the cache lock.
   const lock = `${s.cachePath}.lock`;
   await mkdir(lock);
-  t.after(() => rmdir(lock).catch(() => undefined));
+  // Held, like a live holder does: touched every few seconds, so a daemon slow to start (a busy
+  // machine) does not find it stale (10 s) and break it instead of waiting.
+  const holding = setInterval(() => void utimes(lock, new Date(), new Date()).catch(() => undefined), 2_000);
+  t.after(() => {
+    clearInterval(holding);
+    return rmdir(lock).catch(() => undefined);
+  });
   const second = s.start();
   await second.until('the refreshed tokens wait for the cache lock', () => second.lines.some((l) => l.event === 'cache.lock_waiting'));
   const outcome = await second.terminate();
   assertStoppedCleanly(second, outcome);
+  clearInterval(holding);
   await rmdir(lock);
   await assertCacheHoldsAccount(s);
 });

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Gestures, type GestureOptions } from '../../src/button/gestures.js';
-import { FakeClock } from './fake-clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 
 /** Timestamped levels: `[ms, pressed]`. */
 type Edge = readonly [number, boolean];

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GpioButton, type GpioButtonOptions } from '../../src/button/gpio.js';
 import { FakeGpioBoard, fsError } from '../support/fake-gpio.js';
-import { FakeClock } from './fake-clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { captureLog } from './log-lines.js';
 
 let tmp: string;

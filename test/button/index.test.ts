@@ -13,7 +13,7 @@ import {
   type ButtonListener,
 } from '../../src/button/index.js';
 import { FakeGpioBoard } from '../support/fake-gpio.js';
-import { FakeClock } from './fake-clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 
 /** A button that records what happens to it and can be told to fail. */
 class RecordingButton implements Button {

@@ -8,7 +8,8 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OLED_STYLE, frameToPng, renderScreen, writeFileAtomic } from '../../src/display/index.js';
+import { OLED_STYLE, frameToPng, renderScreen } from '../../src/display/index.js';
+import { writeFileAtomic } from '../../src/files/atomic-write.js';
 import { renderTestPattern } from '../../src/display/screens.js';
 import type { Screen } from '../../src/display/index.js';
 
@@ -60,7 +61,7 @@ for (const [name, screen] of Object.entries(screens)) {
   for (const height of [64, 32]) {
     const frame = renderScreen(screen, now, { width: 128, height }, { timeZone });
     const file = join(outDir, `${name}-128x${height}.png`);
-    await writeFileAtomic(file, frameToPng(frame, OLED_STYLE));
+    await writeFileAtomic(file, frameToPng(frame, OLED_STYLE), { mode: 0o644, dirMode: 0o755 });
     console.log(file);
   }
 }
@@ -69,6 +70,6 @@ for (const [name, screen] of Object.entries(screens)) {
 for (const height of [64, 32]) {
   const frame = renderTestPattern({ width: 128, height }, { controller: 'ssd1306', address: 0x3c });
   const file = join(outDir, `hw-test-128x${height}.png`);
-  await writeFileAtomic(file, frameToPng(frame, OLED_STYLE));
+  await writeFileAtomic(file, frameToPng(frame, OLED_STYLE), { mode: 0o644, dirMode: 0o755 });
   console.log(file);
 }

@@ -4,7 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
-import { requireCommand } from '../systemd/commands.js';
 
 /**
  * A real `$NOTIFY_SOCKET` for tests: a unix datagram socket, bound and read by a small python3
@@ -56,8 +55,8 @@ export async function freeSocketPath(): Promise<{ path: string; dispose: () => P
   return { path: path.join(dir, 'notify.sock'), dispose: () => rm(dir, { recursive: true, force: true }) };
 }
 
+/** Needs python3: tests check it first with `requireTool`. */
 export async function openNotifySocket(options: { abstract?: boolean; path?: string } = {}): Promise<NotifySocket> {
-  requireCommand('python3', 'python3');
   const dir = await mkdtemp(path.join(os.tmpdir(), 'notify-'));
   const address = options.abstract
     ? `@graph-device-agent-test-${randomBytes(6).toString('hex')}`

@@ -1,13 +1,14 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServiceNotifier, statusLine } from '../../src/service/notify.js';
-import { manualTimers } from './manual-timers.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { captureLogs } from '../support/log-capture.js';
 import { freeSocketPath, openNotifySocket } from './notify-socket.js';
-import { requireCommand } from '../systemd/commands.js';
+import { requireTool } from '../support/requires-tool.js';
 
-// These go through the real systemd-notify helper and a real unix datagram socket.
-requireCommand('systemd-notify', 'systemd');
+/** Most of these go through the real systemd-notify helper and a python3-bound datagram socket. */
+const realNotify = (t: TestContext): boolean =>
+  requireTool(t, 'systemd-notify', 'apt-get install systemd') && requireTool(t, 'python3', 'apt-get install python3');
 
 test('without NOTIFY_SOCKET nothing is sent and nothing is logged', async () => {
   const { logger, raw } = captureLogs();
@@ -21,7 +22,8 @@ test('without NOTIFY_SOCKET nothing is sent and nothing is logged', async () => 
   assert.deepEqual(raw, []);
 });
 
-test('READY, STATUS and STOPPING reach the socket in order, as systemd would read them', async () => {
+test('READY, STATUS and STOPPING reach the socket in order, as systemd would read them', async (t) => {
+  if (!realNotify(t)) return;
   const socket = await openNotifySocket();
   const { logger } = captureLogs();
   try {
@@ -46,7 +48,8 @@ test('READY, STATUS and STOPPING reach the socket in order, as systemd would rea
   }
 });
 
-test('an abstract NOTIFY_SOCKET (@name) works too', async () => {
+test('an abstract NOTIFY_SOCKET (@name) works too', async (t) => {
+  if (!realNotify(t)) return;
   const socket = await openNotifySocket({ abstract: true });
   const { logger } = captureLogs();
   try {
@@ -61,30 +64,31 @@ test('an abstract NOTIFY_SOCKET (@name) works too', async () => {
   }
 });
 
-test('the watchdog pings at half of WATCHDOG_USEC from a timer, and stops on close', async () => {
+test('the watchdog pings at half of WATCHDOG_USEC from a timer, and stops on close', async (t) => {
+  if (!realNotify(t)) return;
   const socket = await openNotifySocket();
   const { logger, lines } = captureLogs();
-  const timers = manualTimers();
+  const clock = new FakeClock();
   try {
     const notifier = createServiceNotifier({
       env: { NOTIFY_SOCKET: socket.address, WATCHDOG_USEC: '30000000', WATCHDOG_PID: '4242', PATH: process.env.PATH },
       pid: 4242,
       logger,
-      timers,
+      timers: clock,
     });
     assert.equal(notifier.watchdogIntervalMs, 15_000);
-    assert.deepEqual(timers.intervals, [15_000]);
+    assert.deepEqual(clock.delays(), [15_000]);
     // One ping at start, then one per tick of the timer.
     await socket.waitFor((d) => d.data === 'WATCHDOG=1');
     // Five ticks while a helper is busy: queued pings merge instead of piling up helpers.
-    for (let i = 0; i < 5; i++) timers.fire();
+    for (let i = 0; i < 5; i++) clock.advanceBy(15_000);
     await notifier.ready('ready');
     await socket.waitFor((d) => d.data.startsWith('READY=1'));
     const pings = socket.received.filter((d) => d.data === 'WATCHDOG=1').length;
     assert.ok(pings >= 2 && pings <= 3, `expected 2 or 3 pings, got ${pings}`);
     assert.equal(socket.received.at(-1)?.data, 'READY=1\nSTATUS=ready');
     await notifier.close();
-    assert.equal(timers.active(), 0);
+    assert.equal(clock.pendingTimers, 0);
     const enabled = lines().find((l) => l.event === 'service.notify_enabled');
     assert.equal(enabled?.watchdog_ms, 15_000);
   } finally {
@@ -92,19 +96,20 @@ test('the watchdog pings at half of WATCHDOG_USEC from a timer, and stops on clo
   }
 });
 
-test('a process that merely inherited WATCHDOG_PID of another process does not ping', async () => {
+test('a process that merely inherited WATCHDOG_PID of another process does not ping', async (t) => {
+  if (!realNotify(t)) return;
   const socket = await openNotifySocket();
   const { logger } = captureLogs();
-  const timers = manualTimers();
+  const clock = new FakeClock();
   try {
     const notifier = createServiceNotifier({
       env: { NOTIFY_SOCKET: socket.address, WATCHDOG_USEC: '30000000', WATCHDOG_PID: '1', PATH: process.env.PATH },
       pid: 4242,
       logger,
-      timers,
+      timers: clock,
     });
     assert.equal(notifier.watchdogIntervalMs, undefined);
-    assert.equal(timers.active(), 0);
+    assert.equal(clock.pendingTimers, 0);
     await notifier.status('still talks');
     await notifier.close();
     await socket.waitFor((d) => d.data === 'STATUS=still talks');
@@ -128,7 +133,8 @@ test('a missing helper is one warning, not an exception and not a warning per me
   assert.match(String(failures[0]?.msg), /install the systemd package/);
 });
 
-test('a socket nobody listens on is reported once, and the recovery once it appears', async () => {
+test('a socket nobody listens on is reported once, and the recovery once it appears', async (t) => {
+  if (!realNotify(t)) return;
   const free = await freeSocketPath();
   const { logger, lines } = captureLogs();
   const notifier = createServiceNotifier({ env: { NOTIFY_SOCKET: free.path, PATH: process.env.PATH }, logger });

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { judgeHealth } from '../../src/service/health.js';
 import { StatusFile, type StatusFileContent } from '../../src/service/status-file.js';
 import { captureLogs } from '../support/log-capture.js';
-import { manualTimers } from './manual-timers.js';
+import { FakeClock } from '../support/fake-clock.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const T0 = Date.parse('2026-01-01T12:00:00Z');
@@ -25,12 +25,11 @@ test('the status file holds the latest state, refreshed by the heartbeat, and en
   const dir = await tempDir();
   try {
     const file = path.join(dir, 'state', 'status.json');
-    let now = T0;
-    const timers = manualTimers();
+    const clock = new FakeClock(T0);
     const { logger } = captureLogs();
-    const status = new StatusFile({ path: file, logger, now: () => now, timers, heartbeatMs: 30_000 });
+    const status = new StatusFile({ path: file, logger, now: clock.now, timers: clock, heartbeatMs: 30_000 });
     await status.start();
-    assert.deepEqual(timers.intervals, [30_000]);
+    assert.deepEqual(clock.delays(), [30_000]);
     assert.equal((await readStatus(file)).state, 'starting');
     await status.update({ state: 'showing-code', healthy: true, detail: 'waiting for sign-in' });
     let content = await readStatus(file);
@@ -38,15 +37,14 @@ test('the status file holds the latest state, refreshed by the heartbeat, and en
     assert.equal(content.pid, process.pid);
     assert.equal((await stat(file)).mode & 0o777, 0o644);
 
-    now = T0 + 30_000;
-    timers.fire();
+    clock.advanceBy(30_000);
     await status.update({ state: 'signed-in', healthy: true }); // waits behind the heartbeat's write
     content = await readStatus(file);
     assert.equal(content.state, 'signed-in');
     assert.equal(content.updatedAt, '2026-01-01T12:00:30.000Z');
 
     await status.stop();
-    assert.equal(timers.active(), 0);
+    assert.equal(clock.pendingTimers, 0);
     content = await readStatus(file);
     assert.equal(content.state, 'stopped');
     assert.equal(content.healthy, false);
@@ -63,7 +61,7 @@ test('a status file that cannot be written is one warning, not a crash', async (
     const blocker = path.join(dir, 'not-a-folder');
     await writeFile(blocker, '');
     const { logger, lines } = captureLogs();
-    const status = new StatusFile({ path: path.join(blocker, 'status.json'), logger, timers: manualTimers() });
+    const status = new StatusFile({ path: path.join(blocker, 'status.json'), logger, timers: new FakeClock() });
     await status.start();
     await status.update({ state: 'signed-in', healthy: true });
     assert.deepEqual(lines().map((l) => [l.event, l.level]), [['service.status_file_failed', 'warn']]);
@@ -105,7 +103,7 @@ test('the healthcheck script exits 0 or 1 from $STATE_DIRECTORY/status.json', as
     assert.deepEqual(run({ STATE_DIRECTORY: dir }), { status: 1, stdout: 'unhealthy: no status file yet: the agent has not started (or cannot write its state directory)' });
 
     const { logger } = captureLogs();
-    const status = new StatusFile({ path: path.join(dir, 'status.json'), logger, timers: manualTimers() });
+    const status = new StatusFile({ path: path.join(dir, 'status.json'), logger, timers: new FakeClock() });
     await status.update({ state: 'signed-in', healthy: true });
     const ok = run({ STATE_DIRECTORY: dir });
     assert.equal(ok.status, 0);

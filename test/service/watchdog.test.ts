@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Watchdog, watchdogIntervalMs } from '../../src/service/watchdog.js';
-import { manualTimers } from './manual-timers.js';
+import { FakeClock } from '../support/fake-clock.js';
 
 test('the ping interval is half of WATCHDOG_USEC, in milliseconds', () => {
   assert.equal(watchdogIntervalMs({ WATCHDOG_USEC: '30000000' }, 7), 15_000);
@@ -19,20 +19,20 @@ test('no watchdog when it is off, malformed, or announced for another PID', () =
 });
 
 test('pings once at start, once per tick, never after stop', () => {
-  const timers = manualTimers();
+  const clock = new FakeClock();
   let pings = 0;
-  const watchdog = new Watchdog({ intervalMs: 15_000, ping: () => pings++, timers });
+  const watchdog = new Watchdog({ intervalMs: 15_000, ping: () => pings++, timers: clock });
   watchdog.start();
   watchdog.start(); // a second start does not add a second timer
   assert.equal(pings, 1);
-  assert.deepEqual(timers.intervals, [15_000]);
-  timers.fire();
-  timers.fire();
+  assert.deepEqual(clock.delays(), [15_000]);
+  clock.advanceBy(15_000);
+  clock.advanceBy(15_000);
   assert.equal(pings, 3);
   watchdog.stop();
   assert.equal(watchdog.running, false);
-  assert.equal(timers.active(), 0);
-  timers.fire();
+  assert.equal(clock.pendingTimers, 0);
+  clock.advanceBy(15_000);
   assert.equal(pings, 3);
 });
 

@@ -1,6 +1,3 @@
-import type { Clock } from '../../src/clock.js';
-
-type Timers = Omit<Clock, 'now'>;
 import type { CronScheduler, CronTask, CronTaskOptions } from '../../src/graph/jobs.js';
 
 /**
@@ -8,67 +5,12 @@ import type { CronScheduler, CronTask, CronTaskOptions } from '../../src/graph/j
  * the agent, the log and the emulator all read it), moved forward by the soak's driver only.
  * Everything that waits on it is an event here, fired by the driver in time order:
  * - the agent's own timers (countdown, offline retries, "Sign out?" timeout, display sleep),
- *   through the `timers` override: {@link VirtualTimers};
+ *   through the `timers` override: the suite's FakeClock (test/support/fake-clock.ts) reading
+ *   the mocked `Date`;
  * - the Graph jobs' cron schedules, through the `cron` override: {@link VirtualCron}.
  * Real timers stay real: msal-node's polling waits, HTTP timeouts, Graph retry back-off. They are
  * short (tens of ms to a few seconds) and happen inside one virtual instant.
  */
-
-interface VirtualTimer {
-  at: number;
-  fn: () => void;
-  every?: number;
-}
-
-export class VirtualTimers implements Timers {
-  private seq = 0;
-  private readonly timers = new Map<number, VirtualTimer>();
-
-  constructor(private readonly now: () => number) {}
-
-  setTimeout(fn: () => void, ms: number): unknown {
-    this.seq += 1;
-    this.timers.set(this.seq, { at: this.now() + Math.max(0, ms), fn });
-    return this.seq;
-  }
-
-  clearTimeout(handle: unknown): void {
-    this.timers.delete(handle as number);
-  }
-
-  setInterval(fn: () => void, ms: number): unknown {
-    this.seq += 1;
-    this.timers.set(this.seq, { at: this.now() + ms, fn, every: Math.max(1, ms) });
-    return this.seq;
-  }
-
-  clearInterval(handle: unknown): void {
-    this.timers.delete(handle as number);
-  }
-
-  /** Timers waiting now (the handle count a leak would grow). */
-  get size(): number {
-    return this.timers.size;
-  }
-
-  nextAt(): number | undefined {
-    let next: number | undefined;
-    for (const t of this.timers.values()) if (next === undefined || t.at < next) next = t.at;
-    return next;
-  }
-
-  /** Fires the timers due at `now` (the driver has moved the clock there). Returns how many fired. */
-  fireDue(now: number): number {
-    const due = [...this.timers.entries()].filter(([, t]) => t.at <= now).sort((a, b) => a[1].at - b[1].at || a[0] - b[0]);
-    for (const [id, timer] of due) {
-      if (!this.timers.has(id)) continue; // cleared by an earlier one
-      if (timer.every !== undefined) timer.at += timer.every;
-      else this.timers.delete(id);
-      timer.fn();
-    }
-    return due.length;
-  }
-}
 
 /** A cron task the soak fires: `*\/N * * * *` only (every N minutes, on the minute, UTC). */
 export class VirtualCronTask implements CronTask {

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { requireCommand } from './commands.js';
+import { requireTool } from '../support/requires-tool.js';
 import { entry, listTree, makeFixture, type Entry } from './install-fixture.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -18,14 +18,14 @@ const PLAIN = 'etc/credstore/graph-device-agent.token-cache-key';
 const UNIT = 'etc/systemd/system/graph-device-agent.service';
 const DROPIN = 'etc/systemd/system/graph-device-agent.service.d/10-plain-credential.conf';
 
-test('shellcheck finds nothing in install.sh', () => {
-  requireCommand('shellcheck', 'shellcheck');
+test('shellcheck finds nothing in install.sh', (t) => {
+  if (!requireTool(t, 'shellcheck', 'apt-get install shellcheck')) return;
   const result = spawnSync('shellcheck', ['--severity=style', installer], { encoding: 'utf8' });
   assert.equal(result.status, 0, result.stdout + result.stderr);
 });
 
-test('install into an empty root places every file with its owner and mode; a second run changes nothing', async () => {
-  requireCommand('systemctl', 'systemd');
+test('install into an empty root places every file with its owner and mode; a second run changes nothing', async (t) => {
+  if (!requireTool(t, 'systemctl', 'apt-get install systemd')) return;
   const fx = await makeFixture();
   try {
     const first = fx.run();
@@ -86,8 +86,8 @@ test('install into an empty root places every file with its owner and mode; a se
   }
 });
 
-test('an edited config.json survives a reinstall; changed app files are replaced', async () => {
-  requireCommand('systemctl', 'systemd');
+test('an edited config.json survives a reinstall; changed app files are replaced', async (t) => {
+  if (!requireTool(t, 'systemctl', 'apt-get install systemd')) return;
   const fx = await makeFixture();
   try {
     assert.equal(fx.run().status, 0);
@@ -104,8 +104,9 @@ test('an edited config.json survives a reinstall; changed app files are replaced
   }
 });
 
-test('where systemd-creds cannot seal, a root-only key file and a drop-in that systemd accepts', async () => {
-  requireCommand('systemd-analyze', 'systemd');
+test('where systemd-creds cannot seal, a root-only key file and a drop-in that systemd accepts', async (t) => {
+  if (!requireTool(t, 'systemd-analyze', 'apt-get install systemd')) return;
+  if (!requireTool(t, 'systemctl', 'apt-get install systemd')) return;
   const fx = await makeFixture();
   try {
     const result = fx.run([], { STUB_CREDS_FAIL: '1' });
@@ -135,8 +136,8 @@ test('where systemd-creds cannot seal, a root-only key file and a drop-in that s
   }
 });
 
-test('a missing build is built in the checkout first, with the compiler only', async () => {
-  requireCommand('systemctl', 'systemd');
+test('a missing build is built in the checkout first, with the compiler only', async (t) => {
+  if (!requireTool(t, 'systemctl', 'apt-get install systemd')) return;
   const fx = await makeFixture();
   try {
     await rm(path.join(fx.checkout, 'dist'), { recursive: true });
@@ -154,8 +155,8 @@ test('a missing build is built in the checkout first, with the compiler only', a
   }
 });
 
-test('uninstall keeps config, token cache and key; --purge keeps only the config', async () => {
-  requireCommand('systemctl', 'systemd');
+test('uninstall keeps config, token cache and key; --purge keeps only the config', async (t) => {
+  if (!requireTool(t, 'systemctl', 'apt-get install systemd')) return;
   const fx = await makeFixture();
   try {
     assert.equal(fx.run().status, 0);

@@ -2,7 +2,7 @@ import { link, open, readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { ICachePlugin, TokenCacheContext } from '@azure/msal-node';
 import type { Logger } from '../../log.js';
-import { removeStaleTempFiles, writeFileAtomic, fsyncDir } from './atomic-write.js';
+import { removeStaleTempFiles, writeFileAtomic, fsyncDir } from '../../files/atomic-write.js';
 import { CacheUnreadableError, type CacheUnreadableReason } from './errors.js';
 import { decodeCache, encodeCache, KEY_BYTES } from './format.js';
 import { CacheLock, type CacheLockOptions, type LockState } from './lock.js';
@@ -18,7 +18,7 @@ import { CacheLock, type CacheLockOptions, type LockState } from './lock.js';
  *   moved aside as `<name>.unreadable-<UTC timestamp>` (newest 3 kept) with one error line, and
  *   the agent continues with an empty cache: the person signs in again instead of the device
  *   sitting in a crash loop. A cache that could not be read is never overwritten in place.
- * - Writes are atomic and durable (atomic-write.ts) and happen only when msal changed the cache.
+ * - Writes are atomic and durable (files/atomic-write.ts) and happen only when msal changed the cache.
  * - A failed write is logged and retried on the next access; it does not fail the sign-in that
  *   produced the tokens (they stay in memory).
  * - Other processes (`login`, `logout`, `rekey` next to the running daemon) share the file through

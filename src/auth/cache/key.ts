@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../../files/atomic-write.js';
 import { KeyFileError } from './errors.js';
 import { KEY_BYTES } from './format.js';
 

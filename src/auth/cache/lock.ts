@@ -2,6 +2,7 @@ import { mkdir, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../log.js';
+import { backoffMs, type Backoff } from '../../retry/backoff.js';
 
 /**
  * The inter-process lock around a read-modify-write of the token cache, so that `login`, `logout`
@@ -26,6 +27,9 @@ export interface CacheLockOptions {
 export const DEFAULT_LOCK_STALE_MS = 10_000;
 /** proper-lockfile raises smaller values to this. */
 const MIN_STALE_MS = 2_000;
+
+/** Waits for a held lock: 25 ms doubling to 200 ms, spread around each value so waiters do not collide again. */
+const LOCK_RETRY: Backoff = { baseMs: 25, maxMs: 200, jitter: 'around' };
 
 /** The lock could not be taken (held for too long, or the folder refuses it). */
 export class CacheLockError extends Error {
@@ -95,7 +99,7 @@ export class CacheLock {
         }
         // Short waits: holders keep it for a few milliseconds (msal holds it only around the
         // in-memory update, never across a network call).
-        await sleep(Math.min(25 * 2 ** Math.min(attempt, 3), 200) * (0.5 + Math.random()));
+        await sleep(backoffMs(attempt, LOCK_RETRY));
         continue;
       }
       return async () => {

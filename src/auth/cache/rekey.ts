@@ -1,7 +1,7 @@
 import { readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../log.js';
-import { fsyncDir, removeStaleTempFiles, writeFileAtomic } from './atomic-write.js';
+import { fsyncDir, removeStaleTempFiles, writeFileAtomic } from '../../files/atomic-write.js';
 import { CacheUnreadableError, KeyFileError } from './errors.js';
 import { decodeCache, encodeCache } from './format.js';
 import { generateKey, loadKeyFile, writeKeyFile } from './key.js';

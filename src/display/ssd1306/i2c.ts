@@ -28,7 +28,15 @@ interface I2cBusModule {
 export async function openI2cBus(busNumber: number): Promise<I2cBusLike> {
   // A specifier in a variable: TypeScript does not look for declarations `i2c-bus` lacks.
   const specifier = 'i2c-bus';
-  const loaded = (await import(specifier)) as { default?: I2cBusModule } & Partial<I2cBusModule>;
+  let loaded: { default?: I2cBusModule } & Partial<I2cBusModule>;
+  try {
+    loaded = (await import(specifier)) as typeof loaded;
+  } catch (error) {
+    // Not installed (ERR_MODULE_NOT_FOUND) keeps its code. Installed but never built (no compiler
+    // when npm ran) throws a plain Error from `bindings`: named here, so the line says to rebuild.
+    if (typeof (error as { code?: unknown } | null)?.code === 'string') throw error;
+    throw Object.assign(new Error(`cannot load the native i2c-bus module: ${error instanceof Error ? error.message : String(error)}`, { cause: error }), { code: 'ERR_DLOPEN_FAILED' });
+  }
   const i2c = loaded.default ?? (loaded as I2cBusModule);
   return await new Promise<I2cBusLike>((resolve, reject) => {
     const bus = i2c.open(busNumber, (error) => (error ? reject(error) : resolve(bus)));

@@ -2,7 +2,7 @@ import { Ssd1306Display, type Ssd1306DisplayOptions } from './ssd1306-display.js
 
 /** The SSD1306/SH1106 OLED driver over I2C: see hardware/display.md for wiring and faults. */
 export { Ssd1306Display } from './ssd1306-display.js';
-export type { Ssd1306DisplayOptions, Timers } from './ssd1306-display.js';
+export type { Ssd1306DisplayOptions } from './ssd1306-display.js';
 export type { ControllerKind } from './controllers.js';
 export type { I2cBusLike } from './i2c.js';
 export { openI2cBus } from './i2c.js';

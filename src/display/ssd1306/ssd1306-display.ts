@@ -1,3 +1,4 @@
+import { backgroundClock, type Clock } from '../../clock.js';
 import type { Logger } from '../../log.js';
 import type { Display } from '../display.js';
 import { Frame } from '../frame.js';
@@ -9,11 +10,6 @@ import { describeFault, errorMessage, hexAddress, type DisplayFault } from './fa
 import { closeQuietly, openI2cBus, writeAsync, type I2cBusLike } from './i2c.js';
 import { planWindows } from './windows.js';
 
-/** Method syntax on purpose: Node's timers and a test's fake clock both fit. */
-export interface Timers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
 
 export interface Ssd1306DisplayOptions {
   /** The I2C bus number: 1 is the header's GPIO2/GPIO3 on every Pi since the B+. */
@@ -31,17 +27,13 @@ export interface Ssd1306DisplayOptions {
   openBus?: (busNumber: number) => Promise<I2cBusLike>;
   /** Back-off between attempts to reach a display that does not answer. */
   retry?: { initialMs: number; maxMs: number };
-  timers?: Timers;
+  /** For the retry; by default timers that never keep a finished process alive. */
+  timers?: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
   /** Largest single I2C write. i2c-dev's limit (8,192) by default; tests lower it. */
   maxWriteBytes?: number;
 }
 
 const DEFAULT_RETRY = { initialMs: 1_000, maxMs: 60_000 };
-
-const realTimers: Timers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
 
 /**
  * `closed` → open() → `connecting` → `ready`; any I2C error → `waiting` (a retry is scheduled) →
@@ -76,7 +68,7 @@ export class Ssd1306Display implements Display {
   private readonly log: Logger;
   private readonly openBus: (busNumber: number) => Promise<I2cBusLike>;
   private readonly retry: { initialMs: number; maxMs: number };
-  private readonly timers: Timers;
+  private readonly timers: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
 
   private phase: Phase = 'closed';
   private bus: I2cBusLike | undefined;
@@ -125,7 +117,7 @@ export class Ssd1306Display implements Display {
     this.log = options.logger;
     this.openBus = options.openBus ?? openI2cBus;
     this.retry = options.retry ?? DEFAULT_RETRY;
-    this.timers = options.timers ?? realTimers;
+    this.timers = options.timers ?? backgroundClock;
     this.retryDelayMs = this.retry.initialMs;
   }
 

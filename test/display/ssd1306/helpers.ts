@@ -2,48 +2,20 @@ import assert from 'node:assert/strict';
 import { afterEach } from 'node:test';
 import { SMALL, drawText } from '../../../src/display/font.js';
 import { Frame } from '../../../src/display/frame.js';
-import { Ssd1306Display, type Ssd1306DisplayOptions, type Timers } from '../../../src/display/ssd1306/index.js';
+import { Ssd1306Display, type Ssd1306DisplayOptions } from '../../../src/display/ssd1306/index.js';
+import { FakeClock } from '../../support/fake-clock.js';
 import { Ssd1306Emulator, type Ssd1306EmulatorOptions } from '../../support/ssd1306-emulator.js';
 
 import { captureLog } from '../../support/log-capture.js';
 
 export { captureLog };
 
-/** Timers that fire only when the test says so; the delays asked for are kept. */
-export class ManualTimers implements Timers {
-  private nextId = 1;
-  readonly pending = new Map<number, { callback: () => void; ms: number }>();
-
-  setTimeout = (callback: () => void, ms: number): unknown => {
-    const id = this.nextId++;
-    this.pending.set(id, { callback, ms });
-    return id;
-  };
-
-  clearTimeout = (handle: unknown): void => {
-    this.pending.delete(handle as number);
-  };
-
-  /** The delays of the timers waiting now. */
-  delays(): number[] {
-    return [...this.pending.values()].map((t) => t.ms);
-  }
-
-  /** Fires every waiting timer (not the ones they set). */
-  fireAll(): void {
-    const due = [...this.pending.entries()];
-    for (const [id, timer] of due) {
-      this.pending.delete(id);
-      timer.callback();
-    }
-  }
-}
-
 export interface Rig {
   emulator: Ssd1306Emulator;
   display: Ssd1306Display;
   lines: Array<Record<string, unknown>>;
-  timers: ManualTimers;
+  /** The driver's retry timers: `delays()` lists the waits asked for, `fireAll()` ends them. */
+  timers: FakeClock;
   events(name: string): Array<Record<string, unknown>>;
   /** No protocol violation in the emulator and no display.error logged (the driver swallows faults). */
   assertHealthy(): void;
@@ -61,7 +33,7 @@ export function rig(
     ...emulatorOptions,
   });
   const { logger, lines } = captureLog();
-  const timers = new ManualTimers();
+  const timers = new FakeClock();
   const display = new Ssd1306Display({
     bus: 1,
     address: 0x3c,

@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger, type Logger } from '../../../src/log.js';
-import { createTlsMaterial } from './certs.js';
+import { createTlsMaterial, type TlsMaterial } from './certs.js';
 import { DeviceCodeStore, type IssuedDeviceCode } from './device-flow.js';
 import { FaultQueue } from './faults.js';
 import { DEFAULT_GRAPH_ROUTES, type GraphRoute } from './graph.js';
@@ -97,6 +97,26 @@ export interface IdentityEmulator {
   close(): Promise<void>;
 }
 
+/**
+ * A CA, a server certificate and a token signing key cost about half a second of CPU (three
+ * RSA-2048 key pairs, and forge signing the certificates): every emulator a test process starts
+ * for the same host shares one set, made on first use. Nothing depends on two emulators having
+ * different ones (the tests of an untrusted certificate make their own, in auth/network.test.ts).
+ */
+const keyMaterial = new Map<string, Promise<[TlsMaterial, SigningKey]>>();
+
+function keyMaterialFor(host: string): Promise<[TlsMaterial, SigningKey]> {
+  const local = host === '127.0.0.1' || host === 'localhost' || host === '::1';
+  const key = local ? '' : host;
+  let made = keyMaterial.get(key);
+  if (!made) {
+    made = Promise.all([createTlsMaterial(local ? {} : { extraHosts: [host] }), SigningKey.generate()]);
+    made.catch(() => keyMaterial.delete(key));
+    keyMaterial.set(key, made);
+  }
+  return made;
+}
+
 export async function startIdentityEmulator(options: IdentityEmulatorOptions = {}): Promise<IdentityEmulator> {
   const host = options.host ?? '127.0.0.1';
   const tenant = options.tenant ?? 'organizations';
@@ -111,9 +131,8 @@ export async function startIdentityEmulator(options: IdentityEmulatorOptions = {
     enforceGraphScopes: options.enforceGraphScopes ?? false,
   };
 
-  const [tls, signingKey, dir] = await Promise.all([
-    createTlsMaterial(host === '127.0.0.1' || host === 'localhost' || host === '::1' ? {} : { extraHosts: [host] }),
-    SigningKey.generate(),
+  const [[tls, signingKey], dir] = await Promise.all([
+    keyMaterialFor(host),
     mkdtemp(join(tmpdir(), 'identity-emulator-')),
   ]);
   const caFile = join(dir, 'ca.pem');

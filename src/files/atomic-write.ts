@@ -3,24 +3,29 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 
 /**
- * Crash-safe file replacement: after a power cut or SIGKILL at any moment the target holds
- * either the complete old content or the complete new content, never a mix or an empty file.
+ * The one way the agent writes a file: the token cache and its key, the status file, the PNG
+ * screen, the job outputs, the last Graph results. Crash-safe: after a power cut or SIGKILL at
+ * any moment the target holds either the complete old content or the complete new content, never
+ * a mix or an empty file.
  *
  * The steps (the usual recipe; each one is needed on ext4 with default options):
- *  1. write a temp file in the SAME folder (rename is only atomic within a file system),
- *     created 0600 so the secret is never readable by others, not even briefly;
+ *  1. write a temp file in the SAME folder (rename is only atomic within a file system), created
+ *     exclusively (O_EXCL: a planted file or symlink at that name makes it fail, never followed)
+ *     under an unpredictable name, 0600 unless the caller asks otherwise, so content is never
+ *     readable by others, not even briefly;
  *  2. fsync it, so its data is on disk before the rename makes it visible;
  *  3. rename it over the target (atomic replacement);
  *  4. fsync the folder, so the rename itself survives a power cut.
+ * A write that fails removes its temp file.
  *
  * Temp files are named `.<target name>.tmp-<pid>-<random>`; a process killed between 1 and 3
  * leaves one behind, and {@link removeStaleTempFiles} cleans those of dead processes.
  */
 
 export interface AtomicWriteOptions {
-  /** Mode of the new file. */
+  /** Mode of the new file; 0600 by default. */
   mode?: number;
-  /** Mode of folders created on the way. */
+  /** Mode of folders created on the way; 0700 by default. */
   dirMode?: number;
   /**
    * Fail with EEXIST instead of replacing an existing target (for key files, which must never
@@ -41,7 +46,7 @@ export function tempPrefix(target: string): string {
   return `.${path.basename(target)}${TEMP_MARK}`;
 }
 
-export async function writeFileAtomic(target: string, data: Buffer | string, options: AtomicWriteOptions = {}): Promise<void> {
+export async function writeFileAtomic(target: string, data: Uint8Array | string, options: AtomicWriteOptions = {}): Promise<void> {
   const dir = path.dirname(target);
   await mkdir(dir, { recursive: true, mode: options.dirMode ?? 0o700 });
   const tempName = `${tempPrefix(target)}${process.pid}-${randomBytes(6).toString('hex')}`;
@@ -55,7 +60,7 @@ export async function writeFileAtomic(target: string, data: Buffer | string, opt
   await fsyncDir(dir);
 }
 
-async function writeAndPublish(temp: string, target: string, data: Buffer | string, options: AtomicWriteOptions): Promise<void> {
+async function writeAndPublish(temp: string, target: string, data: Uint8Array | string, options: AtomicWriteOptions): Promise<void> {
   const handle = await open(temp, 'wx', options.mode ?? 0o600);
   try {
     try {

@@ -1,1 +1,0 @@
-export { FakeClock } from '../support/fake-clock.js';

@@ -1,0 +1,4 @@
+import { defineReplyTests } from './replies.js';
+
+// Every malformation at every place the agent talks to the network.
+defineReplyTests(() => true);
