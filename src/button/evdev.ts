@@ -3,7 +3,9 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import type { Button, ButtonListener } from './button.js';
-import { Gestures, type Timers } from './gestures.js';
+import { backgroundClock, type Clock } from '../clock.js';
+import { backoffMs } from '../retry/backoff.js';
+import { Gestures } from './gestures.js';
 import { EV_KEY, InputEventDecoder, KEY_POWER, eventSizeFor, type EventSize } from './input-event.js';
 import { describeInputDevice, findInputDevice, type InputDevice } from './input-device.js';
 import { safeListener } from './safe-listener.js';
@@ -47,11 +49,7 @@ export interface EvdevButtonOptions {
 /** An error as Node's fs gives it. */
 type ErrnoError = Error & { code?: string };
 
-const realTimers: Timers = {
-  // Unref'd: a retry pending must not keep a finished command (hw-test) alive.
-  setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
+type Timers = Pick<Clock, 'setTimeout' | 'clearTimeout'>;
 
 /**
  * The button as the kernel's gpio-keys driver sees it (`dtoverlay=gpio-key` in config.txt): an
@@ -78,7 +76,8 @@ export class EvdevButton implements Button {
   private gestures: Gestures | undefined;
   private device: InputDevice | undefined;
   private retryTimer: unknown = undefined;
-  private retryMs: number;
+  /** Looks that found nothing since the device was last open: the back-off's attempt number. */
+  private retries = 0;
   /** The code of the last problem logged, so a retry that fails the same way stays quiet. */
   private lastProblem: string | undefined;
   private powerKeyWarned = false;
@@ -86,9 +85,9 @@ export class EvdevButton implements Button {
   constructor(options: EvdevButtonOptions) {
     this.options = options;
     this.logger = options.logger ?? silentLogger();
-    this.timers = options.timers ?? realTimers;
+    // Background timers: a pending look for the device must not keep a finished command (hw-test) alive.
+    this.timers = options.timers ?? backgroundClock;
     this.eventSize = options.eventSize ?? eventSizeFor();
-    this.retryMs = options.retryMinMs ?? 1000;
   }
 
   /** True while the device is open and read. */
@@ -177,7 +176,7 @@ export class EvdevButton implements Button {
     this.stream = stream;
     this.gestures = gestures;
     this.device = device;
-    this.retryMs = this.options.retryMinMs ?? 1000;
+    this.retries = 0;
     this.lastProblem = undefined;
     this.logger.info(
       { event: 'button.started', button: this.name, device: device.path, name: device.name, match: device.match, keys: device.keys, eventSize: this.eventSize },
@@ -214,8 +213,8 @@ export class EvdevButton implements Button {
 
   private scheduleRetry(): void {
     if (!this.running || this.retryTimer !== undefined) return;
-    const delay = this.retryMs;
-    this.retryMs = Math.min(delay * 2, this.options.retryMaxMs ?? 60_000);
+    // The agent's one back-off, without jitter: a local device has no crowd to spread out.
+    const delay = backoffMs(this.retries++, { baseMs: this.options.retryMinMs ?? 1000, maxMs: this.options.retryMaxMs ?? 60_000, jitter: 'none' });
     this.retryTimer = this.timers.setTimeout(() => {
       this.retryTimer = undefined;
       void this.connect().catch((err: unknown) => {

@@ -7,7 +7,7 @@ import { EvdevButton, type EvdevButtonOptions } from '../../src/button/evdev.js'
 import { InputEventDecoder, eventSizeFor } from '../../src/button/input-event.js';
 import { findInputDevice, kernelLongBits, parseKeyBitmap } from '../../src/button/input-device.js';
 import { FakeInputTree, inputEvent, keyBitmap, keyRecords, EV_KEY, EV_SYN } from '../support/fake-input.js';
-import { FakeClock } from './fake-clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { captureLog } from './log-lines.js';
 
 const BTN_0 = 256;
