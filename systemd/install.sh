@@ -16,6 +16,8 @@
 #                                             systemd-creds cannot seal it)
 #   /etc/systemd/system/graph-device-agent.service                the unit
 #   /var/lib/graph-device-agent               the token cache (created by systemd: StateDirectory=)
+#   /boot/firmware/config.txt                 asked first: one dtoverlay=gpio-key line that makes the
+#                                             button a gpio-keys input device (hardware/button.md)
 #
 # For CI and image builds: DESTDIR=/some/root installs under that root instead of / (no root
 # needed, no hardware checks, `systemctl --root` instead of talking to systemd). Commands can be
@@ -66,7 +68,8 @@ usage() {
 Usage: sudo ./systemd/install.sh [--yes] [--uninstall [--purge]]
 
   (no option)   install or update graph-device-agent as a systemd service
-  --yes         answer yes to questions (enabling I2C with raspi-config)
+  --yes         answer yes to questions (enabling I2C with raspi-config, adding the button's
+                dtoverlay=gpio-key line to /boot/firmware/config.txt)
   --uninstall   stop and remove the service and the app; keep config.json, the token cache and
                 its key (a reinstall signs in again without a new device code)
   --purge       with --uninstall: also delete the token cache and its key (config.json stays)
@@ -188,17 +191,93 @@ has_group() {
 }
 
 check_groups() {
-  # The unit's SupplementaryGroups=gpio i2c: a missing group stops the service from starting at all.
+  # The unit's SupplementaryGroups=gpio i2c input: a missing group stops the service from starting at all.
   local group
-  for group in gpio i2c; do
+  for group in gpio i2c input; do
     has_group "$group" && continue
     if [[ -n "$ROOT" ]]; then
       warn "group '$group' does not exist in $ROOT/etc/group: the service will fail to start (216/GROUP) until it does."
     else
       groupadd --system "$group"
-      warn "created the missing group '$group'. Raspberry Pi OS's udev rules give it the GPIO/I2C devices; elsewhere they stay root-only until a udev rule says otherwise."
+      warn "created the missing group '$group'. Raspberry Pi OS's udev rules give it the GPIO/I2C/input devices; elsewhere they stay root-only until a udev rule says otherwise."
     fi
   done
+}
+
+# A setting of config.json's button section, or the default: bcmPin, evdevKeycode, driver.
+button_setting() {
+  local key="$1" default="$2"
+  "$NODE" -e '
+    const fs = require("fs");
+    let value;
+    try { value = JSON.parse(fs.readFileSync(process.argv[1], "utf8")).button[process.argv[2]]; } catch { value = undefined; }
+    process.stdout.write(String(Number.isInteger(value) || typeof value === "string" ? value : process.argv[3]));
+  ' "$CONFIG" "$key" "$default"
+}
+
+# The button as a gpio-keys input device: the kernel sets the pull-up and debounces, and the agent
+# reads /dev/input/eventN with no sysfs GPIO and no native addon (button.driver "auto" takes it).
+# One line in config.txt, for the pin in config.json, added once: a line for that pin already
+# there is left alone (and checked). keycode is never 116 (KEY_POWER, the overlay's default):
+# systemd-logind powers the Pi off on it.
+offer_gpio_key_overlay() {
+  local boot_config="$ROOT/boot/firmware/config.txt"
+  [[ -f "$boot_config" || ! -f "$ROOT/boot/config.txt" ]] || boot_config="$ROOT/boot/config.txt"
+  if [[ ! -f "$boot_config" ]]; then
+    say "no ${boot_config#"$ROOT"} here (not a Raspberry Pi?): the button's gpio-key overlay is not offered"
+    return 0
+  fi
+  local pin keycode line
+  pin="$(button_setting bcmPin 17)"
+  keycode="$(button_setting evdevKeycode 256)"
+  if [[ "$keycode" == 116 ]]; then
+    warn "button.evdevKeycode is 116 (KEY_POWER) in $CONFIG: systemd-logind would shut the Pi down on every press. Not adding the overlay; set it to 256 (BTN_0) and run this again."
+    return 0
+  fi
+  line="dtoverlay=gpio-key,gpio=$pin,active_low=1,gpio_pull=up,keycode=$keycode,label=graph-device-agent"
+
+  local existing
+  existing="$(grep -E "^[[:space:]]*dtoverlay=gpio-key,(.*,)?gpio=$pin(,|[[:space:]]*$)" "$boot_config" || true)"
+  if [[ -n "$existing" ]]; then
+    if [[ "$existing" == "$line" ]]; then
+      say "the button's overlay is in ${boot_config#"$ROOT"} already"
+    elif ! grep -qE "keycode=[0-9]+" <<<"$existing" || grep -qE "keycode=116([^0-9]|$)" <<<"$existing"; then
+      warn "${boot_config#"$ROOT"} has '$existing': it sends KEY_POWER (116, the overlay's default), and systemd-logind shuts the Pi down on a press. Change it to: $line (then reboot)."
+    else
+      say "keeping the gpio-key line for GPIO$pin in ${boot_config#"$ROOT"}: $existing (button.evdevKeycode must match its keycode)"
+    fi
+    return 0
+  fi
+
+  local answer=n
+  if [[ "$ASSUME_YES" == yes ]]; then
+    answer=y
+  elif [[ -t 0 ]]; then
+    read -r -p "Make the button on GPIO$pin a gpio-keys input device (recommended: hardware/button.md)? Adds '$line' to ${boot_config#"$ROOT"}. [Y/n] " answer || answer=n
+    answer="${answer:-y}"
+  fi
+  if [[ "$answer" != [Yy]* ]]; then
+    say "not changing ${boot_config#"$ROOT"}. For the button as an input device (hardware/button.md), add this line and reboot:"
+    printf '    %s\n' "$line"
+    return 0
+  fi
+  # The last section may be conditional ([pi4], [cm5]): the line is for every board.
+  local last_section
+  last_section="$(grep -E '^[[:space:]]*\[' "$boot_config" | tail -n 1 | tr -d '[:space:]' || true)"
+  local end_line=no
+  if [[ -s "$boot_config" && -n "$(tail -c 1 "$boot_config")" ]]; then end_line=yes; fi
+  {
+    [[ "$end_line" == no ]] || printf '\n'
+    if [[ -n "$last_section" && "$last_section" != "[all]" ]]; then
+      printf '[all]\n'
+    fi
+    printf '# graph-device-agent: the button as a gpio-keys input device (keycode %s is mapped by nothing; never 116)\n' "$keycode"
+    printf '%s\n' "$line"
+  } >>"$boot_config"
+  say "added '$line' to ${boot_config#"$ROOT"}: reboot for the button to become an input device (sudo reboot)"
+  if [[ "$(button_setting driver auto)" == gpio ]]; then
+    warn "button.driver is \"gpio\" in $CONFIG: after the reboot the kernel owns GPIO$pin and sysfs cannot export it (EBUSY). Set it to \"auto\" (or \"evdev\")."
+  fi
 }
 
 # Builds dist/ in the checkout when it is missing or older than its sources. Runs as the user who
@@ -360,6 +439,7 @@ do_install() {
   WORK="$(mktemp -d -p "$scratch" graph-device-agent-install.XXXXXX)"
   install_app
   install_config
+  offer_gpio_key_overlay
   install_key
   install_unit
   start_service

@@ -63,7 +63,7 @@ test('the rule is not vacuous: it sees the imports the agent does make', async (
  */
 const COMMANDS = path.join(SRC, 'commands');
 const SHARED_BY_COMMANDS = path.join(COMMANDS, 'context.ts');
-const DRIVERS = ['display/ssd1306/', 'display/png.ts', 'display/terminal.ts', 'button/gpio.ts', 'button/keyboard.ts', 'button/index.ts'];
+const DRIVERS = ['display/ssd1306/', 'display/png.ts', 'display/terminal.ts', 'button/gpio.ts', 'button/evdev.ts', 'button/keyboard.ts', 'button/index.ts'];
 
 function whyForbiddenInACommand(target: string, file: string): string | undefined {
   if (target === '@azure/msal-node' || target.startsWith('@azure/msal-node/')) return 'msal-node (app/identity-and-graph.ts builds the identity)';

@@ -5,6 +5,10 @@ export { Gestures, type GestureOptions } from './gestures.js';
 export { SignalButton, type SignalButtonOptions } from './signals.js';
 export { KeyboardButton, type KeyboardButtonOptions, type KeyboardInput } from './keyboard.js';
 export { GpioButton, type GpioButtonOptions, type GpioConstructor, type GpioPin } from './gpio.js';
+export { EvdevButton, gpioKeyOverlayLine, type EvdevButtonOptions } from './evdev.js';
+export { AutoButton, chooseButtonDriver, type ButtonChoice } from './auto.js';
+export { findInputDevice, listInputDevices, parseKeyBitmap, type InputDevice } from './input-device.js';
+export { BTN_0, EV_KEY, EV_SYN, KEY_POWER, InputEventDecoder, eventSizeFor, type EventSize, type InputEvent } from './input-event.js';
 export { HEADER_GPIO_LABELS, listGpioChips, resolveSysfsPin, type GpioChip, type SysfsPin } from './sysfs-pin.js';
 
 /**

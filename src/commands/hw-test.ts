@@ -9,7 +9,8 @@ import type { Display } from '../display/display.js';
 import { renderTestPattern, testPatternCorners, testPatternLines, testPatternText } from '../display/screens.js';
 import type { ButtonListener } from '../button/button.js';
 import { createDisplay, hexAddress, type I2cBusLike } from '../app/displays.js';
-import { createGpioButton, type GpioConstructor } from '../app/buttons.js';
+import { createEvdevButton, createGpioButton, reportButton, KEY_POWER, POWER_KEY_FIX, type ButtonReport, type GpioButtonParts, type GpioConstructor } from '../app/buttons.js';
+import type { Button } from '../button/button.js';
 import { readAgentProcess } from './context.js';
 
 /**
@@ -45,6 +46,12 @@ export interface HwTestOptions {
   gpioFactory?: GpioConstructor;
   /** Where the gpiochip directories are; /sys/class/gpio by default. */
   sysfsRoot?: string;
+  /** Where the input devices are listed; /sys/class/input by default. */
+  inputSysfsRoot?: string;
+  /** Where their nodes are (DEV/input/eventN); /dev by default. */
+  devRoot?: string;
+  /** `struct input_event`'s size; the process's by default. */
+  eventSize?: 16 | 24;
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -83,7 +90,17 @@ export async function hwTestCommand(options: HwTestOptions = {}): Promise<number
   const events = new EventLog();
   const d = config.display;
   const b = config.button;
-  say(`hw-test: ${describeDisplay(config)}; ${b.driver === 'gpio' ? `the button on ${gpioName(b.bcmPin)}` : `no GPIO button (button.driver "${b.driver}")`}.`);
+  const parts: GpioButtonParts = {
+    gpioFactory: options.gpioFactory,
+    sysfsRoot: options.sysfsRoot,
+    inputSysfsRoot: options.inputSysfsRoot,
+    devRoot: options.devRoot,
+    eventSize: options.eventSize,
+  };
+  // Which backend the agent would use here ("auto": the devices decide), said before anything is asked.
+  const backend = await reportButton(b, parts);
+  const testable = backend.driver === 'gpio' || backend.driver === 'evdev';
+  say(`hw-test: ${describeDisplay(config)}; ${testable ? `the button on ${gpioName(b.bcmPin)} through ${backend.driver}` : `no button to test (button.driver "${b.driver}")`}.`);
   say();
 
   const display = await openDisplay(config, events.logger, options, out);
@@ -93,13 +110,16 @@ export async function hwTestCommand(options: HwTestOptions = {}): Promise<number
 
     let press: Outcome;
     let hold: Outcome;
-    if (b.driver !== 'gpio') {
-      const skipped: Outcome = { result: 'skipped', detail: `button.driver is "${b.driver}"; set it to "gpio" to test a button` };
+    if (!testable) {
+      const detail = b.driver === 'auto'
+        ? `button.driver "auto" found no button: ${backend.why}; add the gpio-key overlay line (hardware/button.md)`
+        : `button.driver is "${b.driver}"; set it to "auto", "evdev" or "gpio" to test a button`;
+      const skipped: Outcome = { result: 'skipped', detail };
       say(`Button: ${skipped.detail}.`);
       press = skipped;
       hold = skipped;
     } else {
-      [press, hold] = await testButton(config, panel, events, options, { say, prompt, timeoutMs });
+      [press, hold] = await testButton(config, backend, panel, events, parts, { say, prompt, timeoutMs });
     }
 
     const outcomes: Array<[string, Outcome]> = [['display', displayOutcome], ['press', press], ['hold', hold]];
@@ -289,23 +309,43 @@ async function ask(input: NodeJS.ReadableStream, prompt: (text: string) => void,
 
 // ---- the button ------------------------------------------------------------------------------
 
-async function testButton(config: HardwareConfig, panel: Panel, events: EventLog, options: HwTestOptions, talk: Talk): Promise<[Outcome, Outcome]> {
+async function testButton(config: HardwareConfig, backend: ButtonReport, panel: Panel, events: EventLog, parts: GpioButtonParts, talk: Talk): Promise<[Outcome, Outcome]> {
   const { say, timeoutMs } = talk;
   const b = config.button;
   const where = gpioName(b.bcmPin);
   const holdSec = (b.holdTimeMs / 1000).toFixed(1);
   const waiting = timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`;
   const gestures = new GestureWaiter();
-  const button = createGpioButton(b, events.logger, { gpioFactory: options.gpioFactory, sysfsRoot: options.sysfsRoot });
+  const evdev = backend.driver === 'evdev';
+
+  if (evdev && b.evdevKeycode === KEY_POWER) {
+    // Asking for a press would power the Pi off (systemd-logind): refuse before opening anything.
+    say(`Button: button.evdevKeycode is ${KEY_POWER} (KEY_POWER): a press shuts the Pi down. Not testing it.`);
+    say(`  Fix: ${POWER_KEY_FIX}`);
+    const refused: Outcome = { result: 'failed', detail: 'not tested: the key code is 116 (KEY_POWER), which powers the Pi off' };
+    return [refused, refused];
+  }
+
+  const button: Button & { readonly available: boolean } = evdev
+    ? createEvdevButton(b, events.logger, parts)
+    : createGpioButton(b, events.logger, parts);
   await button.start(gestures);
   try {
+    const what = evdev ? `the input device ${backend.device ?? `"${b.evdevName}"`}` : where;
     if (!button.available) {
       const unavailable = events.find('button.unavailable');
-      say(`Button: ${where} cannot be used.`);
+      say(`Button: ${what} cannot be used.`);
       say(`  Fix: ${String(unavailable?.fix ?? 'see hardware/button.md')}`);
-      const failed: Outcome = { result: 'failed', detail: `not tested: ${where} is unavailable (${String(unavailable?.code ?? 'unknown')})` };
-      await panel.say(['No button:', `GPIO${b.bcmPin} unusable`, 'See the terminal'], `No button: GPIO${b.bcmPin}`);
+      const failed: Outcome = { result: 'failed', detail: `not tested: ${what} is unavailable (${String(unavailable?.code ?? 'unknown')})` };
+      await panel.say(['No button:', evdev ? 'input device unusable' : `GPIO${b.bcmPin} unusable`, 'See the terminal'], evdev ? 'No button: evdev' : `No button: GPIO${b.bcmPin}`);
       return [failed, failed];
+    }
+    say(`Button: ${describeBackend(events, backend)}`);
+    if (evdev && events.find('button.power_key')) {
+      say(`Button: ${where} sends 116 (KEY_POWER): a press shuts the Pi down. Not testing it.`);
+      say(`  Fix: ${POWER_KEY_FIX}`);
+      const refused: Outcome = { result: 'failed', detail: 'not tested: the device sends 116 (KEY_POWER), which powers the Pi off' };
+      return [refused, refused];
     }
     const stuck = events.find('button.pressed_at_start');
     if (stuck) say(`Button: warning: ${String(stuck.msg)}`);
@@ -321,7 +361,7 @@ async function testButton(config: HardwareConfig, panel: Panel, events: EventLog
       press = { result: 'ok', detail: 'seen' };
     } else {
       say(`  press: not seen within ${waiting}. Check:`);
-      for (const hint of noPressHints(config)) say(`    - ${hint}`);
+      for (const hint of noPressHints(config, backend)) say(`    - ${hint}`);
       press = { result: 'failed', detail: `not seen within ${waiting}` };
     }
 
@@ -337,7 +377,7 @@ async function testButton(config: HardwareConfig, panel: Panel, events: EventLog
       say(`  hold: not seen within ${waiting}.`);
       say(`    - keep the button down for ${holdSec} s ("button.holdTimeMs"); let go once this says "hold: seen"`);
       if (pressSeen) say('    - presses work, so if it was down that long, the contact opens while held: a worn button or a loose wire');
-      else for (const hint of noPressHints(config)) say(`    - ${hint}`);
+      else for (const hint of noPressHints(config, backend)) say(`    - ${hint}`);
       hold = { result: 'failed', detail: `not seen within ${waiting}` };
     }
     return [press, hold];
@@ -346,11 +386,33 @@ async function testButton(config: HardwareConfig, panel: Panel, events: EventLog
   }
 }
 
+/** The backend the button runs on, from the driver's own log line: the device, or the chip, base and line. */
+function describeBackend(events: EventLog, backend: ButtonReport): string {
+  if (backend.driver === 'evdev') {
+    const started = events.find('button.started');
+    const keys = Array.isArray(started?.keys) ? (started.keys as number[]).join(',') : '?';
+    return `evdev: ${String(started?.device ?? backend.device)}, named "${String(started?.name ?? '?')}", key ${keys}` +
+      `${started?.match === 'gpio-keys' ? ' (found by its key code: a gpio-keys device)' : ''}, ${String(started?.eventSize ?? '?')}-byte events.`;
+  }
+  const chip = events.find('button.gpio_chip');
+  if (!chip) return 'sysfs GPIO.';
+  const on = chip.chip ? `chip ${String(chip.chip)} (${String(chip.label)}), base ${String(chip.base)}` : `base ${String(chip.base)} (${String(chip.how)})`;
+  return `sysfs GPIO: ${on}, line ${String(chip.bcmPin)}, sysfs number ${String(chip.sysfsPin)}.`;
+}
+
 /** Why a button that starts fine reports nothing, most likely first. */
-function noPressHints(config: HardwareConfig): string[] {
+function noPressHints(config: HardwareConfig, backend: ButtonReport): string[] {
   const b = config.button;
+  const ground = `the button connects ${gpioName(b.bcmPin)} to a ground pin${b.bcmPin === 17 ? ' (pin 9 is next to pin 11)' : ' (pins 6, 9, 14, 20, 25, 30, 34, 39)'}`;
+  if (backend.driver === 'evdev') {
+    return [
+      ground,
+      `the gpio= of the dtoverlay=gpio-key line in /boot/firmware/config.txt is the BCM number you wired (GPIO${b.bcmPin}); after a change, reboot`,
+      `"sudo evtest ${backend.device ?? '/dev/input/eventN'}" (apt install evtest) prints the key as you press it; if it does not, it is the wiring or the overlay line`,
+    ];
+  }
   return [
-    `the button connects ${gpioName(b.bcmPin)} to a ground pin${b.bcmPin === 17 ? ' (pin 9 is next to pin 11)' : ' (pins 6, 9, 14, 20, 25, 30, 34, 39)'}`,
+    ground,
     `the pull-up is on: "gpio=${b.bcmPin}=ip,pu" in /boot/firmware/config.txt, then reboot (hardware/button.md)`,
     `"button.bcmPin" is the BCM number (GPIO${b.bcmPin}), not the header pin number`,
     `a button to 3.3 V instead of ground needs "button.activeLow": false and a pull-down ("gpio=${b.bcmPin}=ip,pd")`,

@@ -6,6 +6,7 @@ import type { CacheStatus } from '../auth/cache/encrypted-file-cache.js';
 import { describeKeySource, resolveKey, type ResolvedKey } from '../auth/key-source.js';
 import { readLastGraph, type LastGraphFile } from '../graph/last-run.js';
 import { createTokenCache } from '../app/identity-and-graph.js';
+import { reportButton, type ButtonReport } from '../app/buttons.js';
 import { commandContext, readAgentProcess, type AgentProcess, type CommandContext, type CommandIo } from './context.js';
 
 /**
@@ -105,6 +106,8 @@ export interface StatusReport {
   accounts: AccountSummary[] | null;
   agent: AgentProcess | null;
   lastGraph: LastGraphFile | null;
+  /** Which button driver the agent uses on this machine ("auto": what it finds now) and why. */
+  button: ButtonReport;
 }
 
 export async function buildStatusReport(ctx: Pick<CommandContext, 'config' | 'env'>, now = Date.now()): Promise<StatusReport> {
@@ -157,6 +160,7 @@ export async function buildStatusReport(ctx: Pick<CommandContext, 'config' | 'en
     accounts,
     agent: await readAgentProcess(config.stateDirectory, now),
     lastGraph: await readLastGraph(config.stateDirectory),
+    button: await reportButton(config.button),
   };
 }
 
@@ -206,6 +210,9 @@ export function formatStatusReport(r: StatusReport, now = Date.now()): string {
     const age = a.ageSec !== undefined ? `, updated ${a.ageSec} s ago` : '';
     lines.push(`Agent:        ${a.running ? `running (pid ${a.pid})` : 'not running'}, last state ${a.state ?? 'unknown'}${a.detail ? `: ${a.detail}` : ''}${age}`);
   }
+
+  const b = r.button;
+  lines.push(`Button:       ${b.driver === 'none' ? 'none (signals only)' : b.driver}${b.device ? ` ${b.device}` : ''}: ${b.why}`);
 
   const g = r.lastGraph;
   if (!g) {

@@ -17,8 +17,8 @@ export type Setting =
   | { type: 'enum'; values: readonly [string, ...string[]]; default: string; doc: string }
   /** One of a few numbers. */
   | { type: 'choice'; values: readonly [number, ...number[]]; default: number; doc: string }
-  /** Free text, optional (a path, say). */
-  | { type: 'string'; doc: string };
+  /** Free text: optional (a path, say), or with a default (a name). */
+  | { type: 'string'; default?: string; doc: string };
 
 export type Section = Readonly<Record<string, Setting>>;
 
@@ -47,8 +47,16 @@ export const DISPLAY = {
 
 export const BUTTON = {
   driver: {
-    type: 'enum', values: ['gpio', 'keyboard', 'none'], default: 'none',
-    doc: '"gpio" (a push button, through onoff), "keyboard" (a terminal\'s keys), "none" (signals only)',
+    type: 'enum', values: ['auto', 'evdev', 'gpio', 'keyboard', 'none'], default: 'auto',
+    doc: '"evdev" (the kernel\'s gpio-keys input device, from the gpio-key overlay: hardware/button.md), "gpio" (sysfs GPIO, through onoff), "keyboard" (a terminal\'s keys), "none" (signals only); "auto" is evdev when such a device is there, else gpio when the Pi\'s sysfs GPIO is there, else none',
+  },
+  evdevName: {
+    type: 'string', default: 'graph-device-agent',
+    doc: 'the input device to use (its name in /sys/class/input/*/device/name); a gpio-keys device that has evdevKeycode is used too, as the gpio-key overlay names the key, not the device',
+  },
+  evdevKeycode: {
+    type: 'integer', min: 1, max: 767, default: 256,
+    doc: 'the key code of the gpio-key overlay line (install.sh writes it): 256 (BTN_0) is mapped by nothing; never 116 (KEY_POWER: systemd-logind shuts the Pi down)',
   },
   bcmPin: { type: 'integer', min: 0, max: 57, default: 17, doc: 'the BCM GPIO number (GPIO17 is header pin 11), not the header pin number' },
   sysfsPin: { type: 'integer', min: 0, max: 4095, doc: 'the sysfs number (base + BCM), if the lookup guesses wrong' },

@@ -11,6 +11,7 @@ import type { Frame } from '../../src/display/frame.js';
 import { renderTestPattern } from '../../src/display/screens.js';
 import { decodeAll } from '../display/decode-text.js';
 import { FakeGpioBoard } from '../support/fake-gpio.js';
+import { FakeInputTree, keyRecords } from '../support/fake-input.js';
 import { Ssd1306Emulator, type Ssd1306EmulatorOptions } from '../support/ssd1306-emulator.js';
 
 /** GPIO17 on a Pi 4 with kernel 6.6: base 512. */
@@ -49,6 +50,8 @@ async function start(options: {
   interactive?: boolean;
   timeoutMs?: number;
   beforeStart?: (dir: string) => Promise<void>;
+  /** Input devices (the gpio-key overlay's); none by default. */
+  input?: (tree: FakeInputTree) => Promise<void>;
 }): Promise<Run> {
   const dir = await mkdtemp(path.join(tmpdir(), 'hw-test-'));
   dirs.push(dir);
@@ -58,6 +61,9 @@ async function start(options: {
   const board = FakeGpioBoard.pi4();
   await board.writeSysfs(sysfsRoot);
   options.board?.(board);
+  // Never this machine's /sys/class/input: an empty tree unless the test adds the overlay's device.
+  const inputTree = await new FakeInputTree(path.join(dir, 'input')).init();
+  await options.input?.(inputTree);
   await options.beforeStart?.(dir);
   const display = (options.config.display ?? {}) as { height?: 64 | 32 };
   const emulator = new Ssd1306Emulator({ height: display.height ?? 64, ...options.emulator });
@@ -71,6 +77,9 @@ async function start(options: {
     openBus: async () => emulator,
     gpioFactory: board.Gpio,
     sysfsRoot,
+    inputSysfsRoot: inputTree.sysfsRoot,
+    devRoot: inputTree.devRoot,
+    eventSize: 24,
     ...(options.interactive === false ? {} : { input }),
   };
   let ended = false;
@@ -154,7 +163,7 @@ describe('hw-test', () => {
   it('draws the 128x32 pattern whole, asks nothing without a terminal, and skips a button the config does not have', async () => {
     const frames: Frame[] = [];
     const run = await start({
-      config: { ...AUTH, display: { driver: 'ssd1306', height: 32 } },
+      config: { ...AUTH, display: { driver: 'ssd1306', height: 32 }, button: { driver: 'none' } },
       emulator: { onTransaction: () => frames.push(run.emulator.visibleFrame()) },
       interactive: false,
     });
@@ -170,7 +179,7 @@ describe('hw-test', () => {
     }
 
     assert.doesNotMatch(run.out.text, /\[y\/n\]/);
-    assert.match(run.out.text, /button\.driver is "none"; set it to "gpio" to test a button/);
+    assert.match(run.out.text, /button\.driver is "none"; set it to "auto", "evdev" or "gpio" to test a button/);
     assert.match(run.out.text, /display\s+OK\s+answered at 0x3c on I2C bus 1; check the pattern by eye/);
     assert.match(run.out.text, /press\s+skipped/);
     run.emulator.assertNoViolations();
@@ -178,7 +187,7 @@ describe('hw-test', () => {
 
   it('on an SH1106 driven as an SSD1306 the frame is broken, and the hint names the setting to switch', async () => {
     const run = await start({
-      config: { ...AUTH, display: { driver: 'ssd1306', height: 64, controller: 'ssd1306' } },
+      config: { ...AUTH, display: { driver: 'ssd1306', height: 64, controller: 'ssd1306' }, button: { driver: 'none' } },
       emulator: { controller: 'sh1106', foreignCommands: 'ignore' },
     });
     await run.waitFor('Does the panel show exactly that?');
@@ -195,7 +204,7 @@ describe('hw-test', () => {
   });
 
   it('points the other way when the config says sh1106', async () => {
-    const run = await start({ config: { ...AUTH, display: { driver: 'ssd1306', controller: 'sh1106' } }, emulator: { controller: 'sh1106' }, interactive: false });
+    const run = await start({ config: { ...AUTH, display: { driver: 'ssd1306', controller: 'sh1106' }, button: { driver: 'none' } }, emulator: { controller: 'sh1106' }, interactive: false });
     assert.equal(await run.done, 0, run.out.text);
     assert.match(run.out.text, /the controller is not sh1106\. Set "display\.controller": "ssd1306"/);
     run.emulator.assertNoViolations();
@@ -258,8 +267,62 @@ describe('hw-test', () => {
     assert.equal(run.emulator.stats.writes, 0, 'the display was not touched');
   });
 
+  it('says which backend it found before asking: sysfs GPIO with its chip, base and line', async () => {
+    const run = await start({ config: { ...AUTH, display: { driver: 'ssd1306' }, button: GPIO_BUTTON }, interactive: false, timeoutMs: 30 });
+    await run.done;
+    const backendAt = run.out.text.indexOf('Button: sysfs GPIO: chip gpiochip512 (pinctrl-bcm2711), base 512, line 17, sysfs number 529.');
+    assert.ok(backendAt > 0, run.out.text);
+    assert.ok(backendAt < run.out.text.indexOf('press the button on GPIO17'), 'the backend comes before the question');
+  });
+
+  it('"auto" with the gpio-key overlay: tests the input device, says which it is first, press and hold', async () => {
+    let writer: { write(data: Buffer): void; close(): void } | undefined;
+    const run = await start({
+      config: { ...AUTH, display: { driver: 'ssd1306' }, button: { bounceTimeMs: 0, holdTimeMs: 100 } },
+      interactive: false,
+      input: async (tree) => {
+        const device = await tree.add({ event: 'event2', name: 'button@11', driver: 'gpio-keys', keys: [256] });
+        writer = device.openFifoWriter();
+      },
+    });
+    try {
+      await run.waitFor('press the button on GPIO17 (header pin 11) briefly');
+      assert.match(run.out.text, /the button on GPIO17 \(header pin 11\) through evdev/);
+      assert.match(run.out.text, /Button: evdev: \S+\/input\/event2, named "button@11", key 256 \(found by its key code: a gpio-keys device\), 24-byte events\./);
+      writer!.write(keyRecords(24, [[256, 1], [256, 0]]));
+      await run.waitFor('press: seen');
+      await run.waitFor('now hold the button down');
+      writer!.write(keyRecords(24, [[256, 1], [256, 2], [256, 2]]));
+      await run.waitFor('hold: seen');
+      writer!.write(keyRecords(24, [[256, 0]]));
+      assert.equal(await run.done, 0, run.out.text);
+      assert.equal(run.board.opened.length, 0, 'sysfs GPIO was not touched');
+    } finally {
+      writer?.close();
+    }
+  });
+
+  it('refuses to ask for a press when the device sends KEY_POWER (the Pi would shut down)', async () => {
+    let writer: { write(data: Buffer): void; close(): void } | undefined;
+    const run = await start({
+      config: { ...AUTH, display: { driver: 'ssd1306' }, button: { driver: 'evdev' } },
+      interactive: false,
+      input: async (tree) => {
+        writer = (await tree.add({ event: 'event0', name: 'graph-device-agent', driver: 'gpio-keys', keys: [116] })).openFifoWriter();
+      },
+    });
+    try {
+      assert.equal(await run.done, 1, run.out.text);
+      assert.match(run.out.text, /sends 116 \(KEY_POWER\): a press shuts the Pi down\. Not testing it\./);
+      assert.match(run.out.text, /Fix: .*keycode=256/);
+      assert.doesNotMatch(run.out.text, /press the button/);
+    } finally {
+      writer?.close();
+    }
+  });
+
   it('tests the hardware of a config that has no app registration yet', async () => {
-    const run = await start({ config: { display: { driver: 'ssd1306' } }, interactive: false });
+    const run = await start({ config: { display: { driver: 'ssd1306' }, button: { driver: 'none' } }, interactive: false });
     assert.equal(await run.done, 0, run.out.text);
     assert.match(run.out.text, /does not load as a whole \(one problem, "graph-device-agent check-config" lists them\)/);
     assert.match(run.out.text, /display\s+OK/);

@@ -148,3 +148,12 @@ test('token dates: a refresh token\'s expiry when the cache has one, "unknown" w
   cache.RefreshToken = {};
   assert.equal(summarizeAccounts(JSON.stringify(cache), now)[0]?.refreshToken, null);
 });
+
+test('status says which button driver the agent uses and why', async (t) => {
+  const h = await startCommandHarness({ config: { button: { driver: 'gpio' } } });
+  t.after(() => h.close());
+  const { stdout } = await h.run(statusCommand, {});
+  assert.match(stdout, /Button: +gpio: button\.driver is "gpio"/);
+  const r = JSON.parse((await h.run(statusCommand, { json: true })).stdout) as StatusReport;
+  assert.deepEqual(r.button, { setting: 'gpio', driver: 'gpio', why: 'button.driver is "gpio"' });
+});

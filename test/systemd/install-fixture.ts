@@ -98,9 +98,9 @@ export async function makeFixture(): Promise<Fixture> {
   await writeFile(path.join(stubs, 'systemd-creds'), CREDS_STUB);
   await writeFile(path.join(stubs, 'systemctl'), SYSTEMCTL_STUB);
   for (const stub of ['npm', 'systemd-creds', 'systemctl']) await chmod(path.join(stubs, stub), 0o755);
-  // Raspberry Pi OS has both groups; the unit's SupplementaryGroups= needs them.
+  // Raspberry Pi OS has these groups; the unit's SupplementaryGroups= needs them.
   await mkdir(path.join(root, 'etc'), { recursive: true });
-  await writeFile(path.join(root, 'etc/group'), 'root:x:0:\ni2c:x:998:pi\ngpio:x:997:pi\n');
+  await writeFile(path.join(root, 'etc/group'), 'root:x:0:\ninput:x:101:\ni2c:x:998:pi\ngpio:x:997:pi\n');
 
   return {
     checkout,

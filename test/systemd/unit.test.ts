@@ -37,7 +37,8 @@ test('what the agent needs is still reachable through the hardening', () => {
   assert.ok(has('Type=notify') && has('NotifyAccess=all'), 'sd_notify through the systemd-notify helper needs NotifyAccess=all');
   assert.ok(has('BindPaths=-/dev/i2c-1') && has('DeviceAllow=char-i2c rw'), 'the OLED needs /dev/i2c-1 inside the private /dev');
   assert.ok(settings.some((l) => l.startsWith('ReadWritePaths=') && l.includes('/sys/class/gpio')), 'sysfs GPIO export needs /sys/class/gpio writable');
-  assert.ok(has('SupplementaryGroups=gpio i2c'));
+  assert.ok(has('SupplementaryGroups=gpio i2c input'), 'gpio (sysfs), i2c (the OLED), input (the gpio-keys button)');
+  assert.ok(has('BindPaths=-/dev/input') && has('DeviceAllow=char-input r'), 'the evdev button needs /dev/input inside the private /dev, read only');
   assert.ok(has('RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6'));
   assert.ok(has('LoadCredentialEncrypted=token-cache-key:/etc/credstore.encrypted/graph-device-agent.token-cache-key'));
   assert.ok(has('RestartPreventExitStatus=78 243') && has('Restart=on-failure') && has('StartLimitIntervalSec=0'));
