@@ -9,18 +9,19 @@ export type { GpioConstructor };
 export interface GpioButtonParts {
   gpioFactory?: GpioConstructor | undefined;
   sysfsRoot?: string | undefined;
+  onUnavailable?: ((problem: string) => void) | undefined;
 }
 
 /**
  * The buttons a configuration asks for. Signals (SIGUSR1 press, SIGUSR2 hold) are always there, so
  * an operator can act over SSH with `systemctl kill -s SIGUSR1 graph-device-agent`.
  */
-export function createButtons(config: ResolvedConfig, logger: Logger, extra?: Button): Button {
+export function createButtons(config: ResolvedConfig, logger: Logger, extra?: Button, onUnavailable?: (problem: string) => void): Button {
   const log = logger.child({ component: 'button' });
   const buttons: Button[] = [new SignalButton({ logger: log })];
   const b = config.button;
   if (b.driver === 'gpio') {
-    buttons.push(createGpioButton(b, log));
+    buttons.push(createGpioButton(b, log, onUnavailable ? { onUnavailable } : {}));
   } else if (b.driver === 'keyboard') {
     buttons.push(new KeyboardButton({ logger: log }));
   }
@@ -39,5 +40,6 @@ export function createGpioButton(b: ResolvedConfig['button'], logger: Logger, pa
     logger,
     ...(parts.gpioFactory ? { gpioFactory: parts.gpioFactory } : {}),
     ...(parts.sysfsRoot ? { sysfsRoot: parts.sysfsRoot } : {}),
+    ...(parts.onUnavailable ? { onUnavailable: parts.onUnavailable } : {}),
   });
 }

@@ -1,5 +1,5 @@
 import { readFileSync, existsSync, accessSync, constants } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import path from 'node:path';
 import cron from 'node-cron';
 import type { z } from 'zod';
@@ -16,6 +16,8 @@ export interface ResolvedConfig extends Config {
   configFile: string | undefined;
   stateDirectory: string;
   cache: Config['cache'] & { path: string; keyFile: string };
+  /** The label, defaulted to the hostname. */
+  device: Config['device'] & { label: string };
 }
 
 export { defaultConfigCandidates, findConfigFile } from './locate.js';
@@ -172,6 +174,12 @@ function resolvePaths(config: Config, file: string | undefined, env: NodeJS.Proc
     network: { ...config.network, ...(caFile ? { caFile } : {}) },
     cache: { ...config.cache, path: config.cache.path ? abs(config.cache.path) : path.join(stateDirectory, 'token-cache.bin'), keyFile },
     display: resolveDisplay(config.display, file),
+    // A hostname can be up to 64 characters: the label is at most 40.
+    device: { ...config.device, label: config.device.label ?? (hostname().slice(0, 40) || 'this device') },
+    notify: {
+      ...config.notify,
+      targets: config.notify.targets.map((t) => ({ ...t, ...(t.bearerTokenFile ? { bearerTokenFile: abs(t.bearerTokenFile) } : {}) })),
+    },
     graph: {
       ...config.graph,
       // A job's output file is data the agent writes: relative to the state directory, not /etc.
