@@ -6,6 +6,7 @@ import type { CacheStatus } from '../auth/cache/encrypted-file-cache.js';
 import { describeKeySource, resolveKey, type ResolvedKey } from '../auth/key-source.js';
 import { readLastGraph, type LastGraphFile } from '../graph/last-run.js';
 import { createTokenCache } from '../app/identity-and-graph.js';
+import { readSignInRecord, type SignInRecord } from '../auth/signin-record.js';
 import { commandContext, readAgentProcess, type AgentProcess, type CommandContext, type CommandIo } from './context.js';
 
 /**
@@ -105,6 +106,8 @@ export interface StatusReport {
   accounts: AccountSummary[] | null;
   agent: AgentProcess | null;
   lastGraph: LastGraphFile | null;
+  /** When the account last signed in with a code and its tokens were last refreshed (signin.json). */
+  signIn: SignInRecord | null;
 }
 
 export async function buildStatusReport(ctx: Pick<CommandContext, 'config' | 'env'>, now = Date.now()): Promise<StatusReport> {
@@ -157,6 +160,7 @@ export async function buildStatusReport(ctx: Pick<CommandContext, 'config' | 'en
     accounts,
     agent: await readAgentProcess(config.stateDirectory, now),
     lastGraph: await readLastGraph(config.stateDirectory),
+    signIn: await readSignInRecord(config.stateDirectory),
   };
 }
 
@@ -185,6 +189,14 @@ export function formatStatusReport(r: StatusReport, now = Date.now()): string {
     } else {
       lines.push('  refresh token: none (a new sign-in is needed)');
     }
+  }
+
+  const s = r.signIn;
+  if (s) {
+    lines.push(`Signed in:    ${s.signedInAt === null ? 'unknown' : when(s.signedInAt)} (${s.account})`);
+    lines.push(`Refreshed:    ${s.lastRefreshAt === null ? 'unknown' : when(s.lastRefreshAt)} (refresh tokens die after 90 days without one)`);
+  } else {
+    lines.push('Signed in:    no record yet (written at the next sign-in or refresh)');
   }
 
   lines.push(r.key.source === null ? `Key:          none usable: ${r.key.problem}` : `Key:          ${describeKeySource(r.key)}`);
