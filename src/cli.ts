@@ -105,6 +105,12 @@ const COMMANDS: readonly CommandSpec[] = [
     run: async (c) => (await import('./commands/hw-test.js')).hwTestCommand({ configPath: c.configPath }),
   },
   {
+    name: 'notify-test',
+    help: 'send a test notification to every notification target and say what each answered',
+    options: {},
+    run: async (c) => (await import('./commands/notify-test.js')).notifyTestCommand({ configPath: c.configPath }),
+  },
+  {
     name: 'check-config',
     help: 'validate the configuration and print it with defaults filled in',
     options: {},

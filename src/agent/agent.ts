@@ -28,6 +28,8 @@ export interface AgentOptions {
   timers?: Omit<Clock, 'now'>;
   /** Called after every change of state (systemd STATUS=, tests). */
   onStateChange?: (state: State, description: string) => void;
+  /** The display failed, or the button could not be started (notifications). */
+  onFault?: (part: 'display' | 'button', error: string) => void;
   random?: () => number;
 }
 
@@ -60,7 +62,10 @@ export class Agent {
     this.now = options.now ?? Date.now;
     this.timers = options.timers ?? systemClock;
     this.random = options.random ?? Math.random;
-    this.screen = new ScreenSession({ display: options.display, logger: this.log, now: this.now, timers: this.timers });
+    this.screen = new ScreenSession({
+      display: options.display, logger: this.log, now: this.now, timers: this.timers,
+      ...(options.onFault ? { onProblem: (err: unknown) => options.onFault?.('display', String(err)) } : {}),
+    });
   }
 
   get state(): State {
@@ -86,6 +91,7 @@ export class Agent {
       });
     } catch (err) {
       // A button driver should report its own problems; one that throws must not stop the agent.
+      this.options.onFault?.('button', String(err));
       this.log.warn({ event: 'button.unavailable', button: this.options.button.name, err: String(err) },
         `the button could not be started (${String(err)}); running without it: the signals still work (systemctl kill -s SIGUSR1 ...)`);
     }
@@ -157,7 +163,7 @@ export class Agent {
         this.options.identity.trySilent().then(
           (outcome) => this.dispatch(outcome.kind === 'ok'
             ? { type: 'silent-succeeded', account: outcome.account, online: outcome.online }
-            : { type: 'silent-needs-sign-in', ...(outcome.why ? { why: outcome.why } : {}) }),
+            : { type: 'silent-needs-sign-in', ...(outcome.why ? { why: outcome.why } : {}), ...(outcome.lapse ? { lapse: outcome.lapse } : {}) }),
           (err: unknown) => {
             this.log.error({ event: 'error', where: 'try-silent', err: String(err) }, 'reading the cached sign-in failed: starting a new sign-in');
             this.dispatch({ type: 'silent-needs-sign-in' });

@@ -19,10 +19,10 @@
  * a new code) are ignored, except a success: if someone approved the old code, they signed in.
  */
 
-import type { Account, DeviceCode, SignInFailure, SignInFailureKind } from '../auth/identity.js';
+import type { Account, DeviceCode, SignInFailure, SignInFailureKind, SignInLapse } from '../auth/identity.js';
 import { backoffMs, type Backoff } from '../retry/backoff.js';
 
-export type { Account, DeviceCode, SignInFailure, SignInFailureKind };
+export type { Account, DeviceCode, SignInFailure, SignInFailureKind, SignInLapse };
 
 /** Why the device waits for a person, as a kind (health, exit codes and screens switch on it). */
 export type ProblemKind = Exclude<SignInFailureKind, 'cancelled'> | 'signed-out';
@@ -33,6 +33,8 @@ export interface Problem {
   reason: string;
   action: string;
   tone: 'info' | 'error';
+  /** For want of admin consent: the consent page, shown as a QR code beside the reason. */
+  adminConsentUrl?: string;
 }
 
 export interface JobLine {
@@ -45,8 +47,8 @@ export interface JobLine {
 export type State =
   | { name: 'starting' }
   | { name: 'checking-cache' }
-  | { name: 'requesting-code'; attempt: number; renewals: number; why?: string; offlineRetries?: number }
-  | { name: 'showing-code'; attempt: number; renewals: number; code: DeviceCode; offline: boolean; why?: string }
+  | { name: 'requesting-code'; attempt: number; renewals: number; why?: string; lapse?: SignInLapse; offlineRetries?: number }
+  | { name: 'showing-code'; attempt: number; renewals: number; code: DeviceCode; offline: boolean; why?: string; lapse?: SignInLapse }
   | { name: 'signed-in'; account: Account; lines: JobLine[]; lastSyncAt?: number; online: boolean; attempt: number;
       /** Offline: how many retries so far, and whether one is scheduled (back-off grows with each). */
       offlineRetries?: number; retryScheduled?: boolean }
@@ -58,7 +60,8 @@ export type State =
 export type Event =
   | { type: 'started' }
   | { type: 'silent-succeeded'; account: Account; online: boolean }
-  | { type: 'silent-needs-sign-in'; why?: string }
+  /** `lapse`: a cached sign-in stopped working (none at a first start). */
+  | { type: 'silent-needs-sign-in'; why?: string; lapse?: SignInLapse }
   | { type: 'code-issued'; attempt: number; code: DeviceCode }
   | { type: 'code-offline'; attempt: number; offline: boolean }
   | { type: 'sign-in-succeeded'; attempt: number; account: Account }
@@ -68,7 +71,7 @@ export type Event =
   | { type: 'pressed' }
   | { type: 'held' }
   | { type: 'job-finished'; job: string; order?: number; ok: boolean; line?: string; online: boolean; at: number; notice?: string }
-  | { type: 'token-needs-sign-in'; why: string }
+  | { type: 'token-needs-sign-in'; why: string; lapse?: SignInLapse }
   | { type: 'signed-out' }
   | { type: 'retry' }
   | { type: 'confirm-timed-out' }
@@ -126,11 +129,14 @@ export function transition(state: State, event: Event, options: MachineOptions):
 
     case 'silent-needs-sign-in':
       if (state.name !== 'checking-cache') return stay(state);
-      return newCode(0, 0, event.why);
+      return newCode(0, 0, event.why, event.lapse);
 
     case 'code-issued':
       if (state.name !== 'requesting-code' || state.attempt !== event.attempt) return stay(state);
-      return stay({ name: 'showing-code', attempt: state.attempt, renewals: state.renewals, code: event.code, offline: false, ...(state.why ? { why: state.why } : {}) });
+      return stay({
+        name: 'showing-code', attempt: state.attempt, renewals: state.renewals, code: event.code, offline: false,
+        ...(state.why ? { why: state.why } : {}), ...(state.lapse ? { lapse: state.lapse } : {}),
+      });
 
     case 'code-offline':
       if (state.name !== 'showing-code' || state.attempt !== event.attempt || state.offline === event.offline) return stay(state);
@@ -173,6 +179,7 @@ export function transition(state: State, event: Event, options: MachineOptions):
             reason: failure.reason,
             action: failure.action ?? 'Press the button for a new code',
             tone: 'error',
+            ...(failure.adminConsentUrl ? { adminConsentUrl: failure.adminConsentUrl } : {}),
           },
         },
         // No network yet (a Pi at boot, bad Wi-Fi): try again by itself, backing off to 5 minutes.
@@ -262,7 +269,7 @@ export function transition(state: State, event: Event, options: MachineOptions):
     case 'token-needs-sign-in':
       if (state.name !== 'signed-in') return stay(state);
       {
-        const t = newCode(state.attempt, 0, event.why);
+        const t = newCode(state.attempt, 0, event.why, event.lapse);
         t.effects.unshift({ type: 'pause-jobs' });
         return t;
       }
@@ -284,10 +291,10 @@ function signedIn(account: Account, online: boolean, attempt: number): Transitio
   return { state: { name: 'signed-in', account, lines: [], online, attempt }, effects: [{ type: 'resume-jobs' }] };
 }
 
-function newCode(previousAttempt: number, renewals: number, why?: string): Transition {
+function newCode(previousAttempt: number, renewals: number, why?: string, lapse?: SignInLapse): Transition {
   const attempt = previousAttempt + 1;
   return {
-    state: { name: 'requesting-code', attempt, renewals, ...(why ? { why } : {}) },
+    state: { name: 'requesting-code', attempt, renewals, ...(why ? { why } : {}), ...(lapse ? { lapse } : {}) },
     effects: [{ type: 'start-device-code', attempt }],
   };
 }

@@ -32,7 +32,10 @@ export function screenFor(state: State, now = Date.now()): Screen {
         ...(state.lastSyncAt !== undefined ? { lastSyncAt: state.lastSyncAt } : {}),
       };
     case 'needs-press':
-      return { kind: 'message', title: state.problem.title, reason: state.problem.reason, action: state.problem.action, tone: state.problem.tone };
+      return {
+        kind: 'message', title: state.problem.title, reason: state.problem.reason, action: state.problem.action, tone: state.problem.tone,
+        ...(state.problem.adminConsentUrl ? { qr: state.problem.adminConsentUrl } : {}),
+      };
     case 'confirm-sign-out':
       return { kind: 'message', title: 'Sign out?', reason: `Press again to sign out ${state.signedIn.account.name}`, action: 'Wait to cancel', tone: 'info' };
     case 'stopping':

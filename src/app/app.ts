@@ -12,6 +12,8 @@ import { configuredJobs, createGraphClient, createIdentity } from './identity-an
 import { createDisplay } from './displays.js';
 import { recordGraphRun } from '../graph/last-run.js';
 import { createButtons } from './buttons.js';
+import type { Notifier } from './notifications.js';
+import { readSignInRecord } from '../auth/signin-record.js';
 
 /** What tests, the demo and the daemon may put in place of the configured parts. */
 export interface AppOverrides {
@@ -44,8 +46,15 @@ export interface App {
 export async function createApp(config: ResolvedConfig, logger: Logger, overrides: AppOverrides = {}): Promise<App> {
   const http = HttpsClient.fromCaFile(config.network.caFile);
 
+  // Notifications only when targets are configured: otherwise their code is never loaded.
+  const notifier: Notifier | undefined = config.notify.targets.length > 0
+    ? await (await import('./notifications.js')).createNotifier(config, logger, {
+      http, ...(overrides.timers ? { timers: overrides.timers } : {}), ...(overrides.now ? { now: overrides.now } : {}),
+    })
+    : undefined;
+
   const display = overrides.display ?? (await createDisplay(config, logger, { terminalOutput: overrides.terminalOutput }));
-  const button = createButtons(config, logger, overrides.extraButton);
+  const button = createButtons(config, logger, overrides.extraButton, notifier ? { onUnavailable: (problem) => notifier.onFault('button', problem) } : {});
 
   const key = await loadOrCreateKey(config, logger);
   const identity = createIdentity(config, logger, { key, http, ...(overrides.now ? { now: overrides.now } : {}) });
@@ -55,8 +64,9 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
   const graph = createGraphClient(config, logger, { http, tokens: identity });
   const onJobError = (err: unknown, job: string): void => {
     if (err instanceof NeedsSignInError) {
-      jobResultsTo?.dispatch({ type: 'token-needs-sign-in', why: err.why });
+      jobResultsTo?.dispatch({ type: 'token-needs-sign-in', why: err.why, lapse: err.lapse });
     } else if (err instanceof TokenUnavailableError) {
+      notifier?.onGraphResult(false);
       jobResultsTo?.dispatch({ type: 'job-finished', job, ok: false, online: false, at: Date.now() });
     } else {
       logger.error({ event: 'error', where: 'graph.job', job, err: String(err) }, `Graph job ${job} failed: ${String(err)}`);
@@ -68,6 +78,7 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
     jobs: jobSpecs,
     logger: logger.child({ component: 'jobs' }),
     onResult: (run: JobRun) => {
+      notifier?.onGraphResult(run.ok);
       jobResultsTo?.dispatch(jobFinished(run, jobSpecs.findIndex((j) => j.name === run.job)));
       // For `graph-device-agent status`: the last result, without the response body.
       void recordGraphRun(config.stateDirectory, run, logger);
@@ -88,7 +99,13 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
     sleepAfterMs: config.display.sleepAfterSec * 1000,
     ...(overrides.now ? { now: overrides.now } : {}),
     ...(overrides.timers ? { timers: overrides.timers } : {}),
-    ...(overrides.onStateChange ? { onStateChange: overrides.onStateChange } : {}),
+    ...(overrides.onStateChange || notifier ? {
+      onStateChange: (state: State, description: string) => {
+        overrides.onStateChange?.(state, description);
+        notifier?.onState(state);
+      },
+    } : {}),
+    ...(notifier ? { onFault: (part: 'display' | 'button', error: string) => notifier.onFault(part, error) } : {}),
   });
   jobResultsTo = agent;
   let stopping: Promise<void> | undefined;
@@ -97,14 +114,32 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
     identity,
     display,
     start: async () => {
+      await warnIfRefreshOld(config, logger, notifier, overrides.now ?? Date.now);
       jobs.start();
       await agent.start();
     },
     stop: () => {
+      notifier?.stop();
       stopping ??= agent.stop().finally(() => http.close());
       return stopping;
     },
   };
+}
+
+/**
+ * After a long power-off: refresh tokens die after 90 days without use (AADSTS700082). The last
+ * refresh, from the state folder, older than `notify.refreshAgeWarnDays` is a warning (and a
+ * notification), before the silent refresh finds out whether it still works.
+ */
+async function warnIfRefreshOld(config: ResolvedConfig, logger: Logger, notifier: Notifier | undefined, now: () => number): Promise<void> {
+  const record = await readSignInRecord(config.stateDirectory);
+  const last = record?.lastRefreshAt ? Date.parse(record.lastRefreshAt) : NaN;
+  if (!record || Number.isNaN(last)) return;
+  const days = (now() - last) / 86_400_000;
+  if (days < config.notify.refreshAgeWarnDays) return;
+  logger.warn({ event: 'signin.refresh_old', account: record.account, last_refresh: record.lastRefreshAt, days: Math.floor(days) },
+    `the tokens were last refreshed ${Math.floor(days)} days ago; refresh tokens die after 90 days unused (AADSTS700082): keep the device on and online, or be ready to sign in again`);
+  notifier?.notify({ event: 'signin.refresh_old', lastRefresh: last, account: record.account, days });
 }
 
 function jobFinished(run: JobRun, order: number): Parameters<Agent['dispatch']>[0] {

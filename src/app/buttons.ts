@@ -20,6 +20,7 @@ export interface GpioButtonParts {
   /** /dev by default. */
   devRoot?: string | undefined;
   eventSize?: EventSize | undefined;
+  onUnavailable?: ((problem: string) => void) | undefined;
 }
 
 /**
@@ -54,6 +55,7 @@ export function createGpioButton(b: ResolvedConfig['button'], logger: Logger, pa
     logger,
     ...(parts.gpioFactory ? { gpioFactory: parts.gpioFactory } : {}),
     ...(parts.sysfsRoot ? { sysfsRoot: parts.sysfsRoot } : {}),
+    ...(parts.onUnavailable ? { onUnavailable: parts.onUnavailable } : {}),
   });
 }
 

@@ -6,6 +6,7 @@ import type { CachedAccounts, IdentityPort } from '../auth/identity.js';
 import { resolveKey } from '../auth/key-source.js';
 import type { MsalIdentityOptions } from '../auth/msal-identity.js';
 import { EncryptedFileCache } from '../auth/cache/index.js';
+import { SignInRecorder } from '../auth/signin-record.js';
 import { GraphClient, type TokenProvider } from '../graph/client.js';
 import { DEFAULT_JOBS, type GraphJobSpec } from '../graph/jobs.js';
 
@@ -39,8 +40,11 @@ async function msalIdentity(
     import('../auth/msal-identity.js'),
     import('../auth/network.js'),
   ]);
+  // When the account signed in and last refreshed, in the state folder (daemon and `login` alike).
+  const recorder = new SignInRecorder(config.stateDirectory, logger);
   return new MsalIdentity(msalIdentityOptions(config, logger, {
     cachePlugin: cache,
+    onTokens: (event) => recorder.record(event),
     networkClient: new MsalNetworkClient({ http: options.http, timeoutMs: config.network.timeoutSec * 1000, logger: logger.child({ component: 'http' }) }),
     ...(options.now ? { now: options.now } : {}),
   }));
@@ -80,7 +84,7 @@ export async function openCommandIdentity(ctx: { config: ResolvedConfig; env: No
 function msalIdentityOptions(
   config: ResolvedConfig,
   logger: Logger,
-  parts: Pick<MsalIdentityOptions, 'cachePlugin' | 'networkClient' | 'now'>,
+  parts: Pick<MsalIdentityOptions, 'cachePlugin' | 'networkClient' | 'now' | 'onTokens'>,
 ): MsalIdentityOptions {
   return {
     clientId: config.auth.clientId,

@@ -1,5 +1,5 @@
 import { AuthError, InteractionRequiredAuthError } from '@azure/msal-node';
-import type { SignInFailure } from './identity.js';
+import { LAPSE_WHY, type SignInFailure, type SignInLapse } from './identity.js';
 import type { ServerErrorReply } from './polling-guard.js';
 
 /**
@@ -9,13 +9,25 @@ import type { ServerErrorReply } from './polling-guard.js';
  */
 
 /** AADSTS numbers that mean a policy refused the sign-in (see shared notes, identity.md). */
-const POLICY_CODES = new Set([53003, 50076, 50079, 530035, 50105, 53000, 53001, 53002]);
+const POLICY_CODES = new Set([53003, 530033, 50097, 50076, 50079, 530035, 50105, 53000, 53001, 53002]);
+/**
+ * Conditional Access refusing the device code flow itself, each said so on the screen: the README's
+ * Troubleshooting says which exception IT can grant.
+ */
+const CA_REASONS: Record<number, string> = {
+  53003: 'Conditional Access blocks sign-in with a code here',
+  530033: 'Conditional Access: this device or place may not sign in',
+  50097: 'Policy needs a managed device: a code cannot sign in',
+};
+/** AADSTS numbers that mean an admin must consent to the app's permissions. */
+export const CONSENT_CODES = new Set([65001, 90094, 90095]);
 /** AADSTS numbers that mean the app registration needs fixing by an admin. */
 const APP_CODES: Record<number, string> = {
   7000218: 'Public client flows are off: turn on "Allow public client flows" in the app registration',
   700016: 'App not found in this tenant: check auth.clientId and the tenant in auth.authority',
   65001: 'The app has no consent for these permissions: an admin must grant consent',
   90094: 'Admin consent is required for these permissions',
+  90095: 'Admin consent is required: ask IT to approve this app',
 };
 
 /** Error codes after which the cached tokens cannot be used and the person must sign in again. */
@@ -41,7 +53,12 @@ export function classifySignInError(err: unknown, lastReply: ServerErrorReply | 
     return { kind: 'expired', reason: 'Nobody entered the code in time', detail };
   }
   if (aadsts !== undefined && POLICY_CODES.has(aadsts)) {
-    return { kind: 'blocked', reason: `Your organisation's policy blocked this sign-in (AADSTS${aadsts})`, action: 'Ask your admin; press for a new code', detail };
+    const reason = CA_REASONS[aadsts] ? `${CA_REASONS[aadsts]} (AADSTS${aadsts})` : `Your organisation's policy blocked this sign-in (AADSTS${aadsts})`;
+    return { kind: 'blocked', reason, action: 'Ask your admin; press for a new code', detail };
+  }
+  if (aadsts !== undefined && CONSENT_CODES.has(aadsts)) {
+    // Short: at 128x64 it shares the screen with the consent page's QR code.
+    return { kind: 'app-config', reason: `Needs admin consent (AADSTS${aadsts})`, action: 'Ask IT, then press', detail };
   }
   if (aadsts !== undefined && APP_CODES[aadsts]) {
     return { kind: 'app-config', reason: APP_CODES[aadsts]!, action: 'Fix the app registration, then press', detail };
@@ -64,6 +81,41 @@ export function classifySignInError(err: unknown, lastReply: ServerErrorReply | 
   }
   if (isOffline(err)) return { kind: 'offline', reason: 'No connection to the sign-in service', action: 'Check the network; press to retry', detail };
   return { kind: 'server', reason: 'The sign-in service answered with an error', detail };
+}
+
+/** AADSTS numbers of a sign-in that was revoked: a password change or reset, "revoke sessions". */
+const REVOKED_CODES = new Set([50173, 50133, 50132, 50034, 50057]);
+/** AADSTS numbers of a policy asking for a new sign-in: sign-in frequency (70043), MFA, Conditional Access. */
+const POLICY_LAPSE_CODES = new Set([70043, 50076, 50079, 50078, 50158, 53003, 530033, 50097, 50105]);
+
+/**
+ * What kind of lapse a refused silent sign-in is, from its AADSTS number: revoked, a policy, or
+ * (anything else, 700082 "inactive for 90 days" and 70008 among them) expired. The screen and the
+ * notification say which, instead of a generic "Sign-in expired".
+ */
+export function lapseOf(err: unknown): { lapse: SignInLapse; why: string } {
+  const aadsts = errorFields(err).aadsts;
+  const lapse: SignInLapse = aadsts !== undefined && REVOKED_CODES.has(aadsts) ? 'revoked'
+    : aadsts !== undefined && POLICY_LAPSE_CODES.has(aadsts) ? 'policy'
+    : 'expired';
+  return { lapse, why: LAPSE_WHY[lapse] };
+}
+
+/**
+ * The tenant's admin-consent page for this app: where IT grants the consent a sign-in lacked.
+ * The configured authority's host and tenant; "common" and "organizations" mean the admin's own
+ * tenant, which "organizations" finds (an admin signing in there consents for their tenant).
+ */
+export function adminConsentUrl(authority: string, clientId: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(authority);
+  } catch {
+    return undefined;
+  }
+  const tenant = u.pathname.split('/').filter(Boolean)[0] ?? 'organizations';
+  const consentTenant = tenant === 'common' || tenant === 'consumers' ? 'organizations' : tenant;
+  return `https://${u.host}/${encodeURIComponent(consentTenant)}/adminconsent?client_id=${encodeURIComponent(clientId)}`;
 }
 
 export function needsSignIn(err: unknown): boolean {

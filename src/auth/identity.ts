@@ -27,12 +27,29 @@ export type SignInFailureKind =
   | 'server' // the identity server answered with something unusable
   | 'cancelled'; // we abandoned it ourselves
 
+/**
+ * Why a sign-in that worked no longer does: it ran out (90 days unused, AADSTS700082), it was
+ * revoked (a password change, "revoke sessions": 50173), a policy asks for a new sign-in
+ * (sign-in frequency, 70043; MFA), or the account was signed out.
+ */
+export type SignInLapse = 'expired' | 'revoked' | 'policy' | 'signed-out';
+
+/** What the screen says for each lapse, in place of the QR code while the new code is young. */
+export const LAPSE_WHY: Record<SignInLapse, string> = {
+  expired: 'Sign-in expired',
+  revoked: 'Sign-in revoked',
+  policy: 'Sign-in policy: sign in again',
+  'signed-out': 'Signed out',
+};
+
 export interface SignInFailure {
   kind: SignInFailureKind;
   /** One short line for the screen. */
   reason: string;
   /** What the person should do, for the screen. */
   action?: string;
+  /** For want of consent: the tenant's admin-consent page for this app, for IT (a QR code on the screen). */
+  adminConsentUrl?: string;
 }
 
 /** The identity port: everything the agent needs from the sign-in side, nothing about screens. */
@@ -72,7 +89,7 @@ export interface CachedAccounts {
 
 export type SilentOutcome =
   | { kind: 'ok'; account: Account; online: boolean }
-  | { kind: 'needs-sign-in'; why?: string };
+  | { kind: 'needs-sign-in'; why?: string; lapse?: SignInLapse };
 
 export interface DeviceCodeAttempt {
   /** Resolves with the account when someone approves the code; rejects with a {@link SignInFailedError}. */
@@ -89,7 +106,8 @@ export class SignInFailedError extends Error {
 }
 
 export class NeedsSignInError extends Error {
-  constructor(readonly why: string) {
+  /** `why` is the screen's line; `lapse` what kind of lapse it is (notifications, tests). */
+  constructor(readonly why: string, readonly lapse: SignInLapse = 'expired') {
     super(why);
     this.name = 'NeedsSignInError';
   }

@@ -5,8 +5,8 @@ import type { Logger } from '../log.js';
 /** The fields msal-node hands to the device code callback (its type is not exported). */
 type DeviceCodeResponse = Parameters<DeviceCodeRequest['deviceCodeCallback']>[0];
 import { PollingGuard } from './polling-guard.js';
-import { classifySignInError, describe, errorFields, isOffline, needsSignIn, serverText } from './errors.js';
-import { NeedsSignInError, SignInFailedError, TokenUnavailableError, type Account, type CachedAccounts, type DeviceCode, type DeviceCodeAttempt, type IdentityPort, type SilentOutcome } from './identity.js';
+import { CONSENT_CODES, adminConsentUrl, classifySignInError, describe, errorFields, isOffline, lapseOf, needsSignIn, serverText } from './errors.js';
+import { NeedsSignInError, SignInFailedError, TokenUnavailableError, type Account, type CachedAccounts, type DeviceCode, type DeviceCodeAttempt, type IdentityPort, type SignInFailure, type SilentOutcome } from './identity.js';
 
 export interface MsalIdentityOptions {
   clientId: string;
@@ -26,6 +26,18 @@ export interface MsalIdentityOptions {
   maxOfflineBackoffMs?: number;
   logger: Logger;
   now?: () => number;
+  /**
+   * Told of every sign-in and every refresh that reached the server (never a token): the state
+   * folder keeps when they happened, for `status` and the warning before refresh tokens run out.
+   */
+  onTokens?: (event: TokenEvent) => Promise<void> | void;
+}
+
+/** A sign-in (by a code) or a refresh of the tokens from the server (not from the cache). */
+export interface TokenEvent {
+  kind: 'signed-in' | 'refreshed';
+  account: string;
+  at: number;
 }
 
 /** The identity port on msal-node's PublicClientApplication. */
@@ -35,6 +47,8 @@ export class MsalIdentity implements IdentityPort, CachedAccounts {
   private readonly log: Logger;
   private readonly now: () => number;
   private account: AccountInfo | undefined;
+  /** The last sign-in or refresh being recorded (see onTokens): written before close() returns. */
+  private recording: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: MsalIdentityOptions) {
     this.log = options.logger;
@@ -146,18 +160,19 @@ export class MsalIdentity implements IdentityPort, CachedAccounts {
     if (!account) return { kind: 'needs-sign-in' };
     if (!this.hasLiveRefreshToken(account)) {
       await this.forget(account);
-      return { kind: 'needs-sign-in', why: 'Sign-in expired' };
+      return { kind: 'needs-sign-in', why: 'Sign-in expired', lapse: 'expired' };
     }
     this.account = account;
     try {
-      await this.app.acquireTokenSilent({ account, scopes: this.options.scopes });
+      this.tokensFrom(await this.app.acquireTokenSilent({ account, scopes: this.options.scopes }));
       this.log.info({ event: 'signin.restored', account: account.username }, `signed in from the token cache as ${account.username}`);
       return { kind: 'ok', account: toAccount(account), online: true };
     } catch (err) {
       if (needsSignIn(err)) {
         await this.forget(account);
-        this.log.warn({ event: 'signin.expired', account: account.username, ...errorFields(err) }, 'the cached sign-in no longer works: a new sign-in is needed');
-        return { kind: 'needs-sign-in', why: 'Sign-in expired' };
+        const { lapse, why } = lapseOf(err);
+        this.log.warn({ event: 'signin.expired', account: account.username, lapse, ...errorFields(err) }, `the cached sign-in no longer works (${why}): a new sign-in is needed`);
+        return { kind: 'needs-sign-in', why, lapse };
       }
       // Network or server trouble: keep the tokens, carry on offline; jobs retry later.
       this.log.warn({ event: 'signin.offline', account: account.username, ...errorFields(err) }, 'could not refresh the token now; keeping the cached sign-in');
@@ -229,6 +244,7 @@ export class MsalIdentity implements IdentityPort, CachedAccounts {
       (auth) => {
         if (!auth?.account) throw new SignInFailedError({ kind: 'server', reason: 'The server sent no account' }, 'token reply without an account');
         this.account = auth.account;
+        this.recordTokens({ kind: 'signed-in', account: auth.account.username, at: this.now() });
         this.log.info({ event: 'signin.succeeded', account: auth.account.username, display_name: auth.account.name, tenant: auth.account.tenantId }, `signed in as ${auth.account.username}`);
         return toAccount(auth.account);
       },
@@ -238,14 +254,14 @@ export class MsalIdentity implements IdentityPort, CachedAccounts {
           // the reply the guard saw says what it really was (an app registration problem, say).
           const reply = this.guard.lastReply;
           if (reply && reply.at >= startedAt) {
-            const failure = classifySignInError(new AuthError('post_request_failed', '', reply.error), reply);
+            const failure = this.withConsentUrl(classifySignInError(new AuthError('post_request_failed', '', reply.error), reply), reply.codes[0]);
             this.log.error({ event: 'signin.failed', kind: failure.kind, ...serverText(failure.detail) }, `the device code request was refused: ${failure.reason}`);
             throw new SignInFailedError(failure, failure.detail);
           }
           this.log.error({ event: 'signin.failed', kind: 'server', reason: invalidReply }, `the device code reply was unusable: ${invalidReply}`);
           throw new SignInFailedError({ kind: 'server', reason: 'The sign-in service sent an unusable code' }, invalidReply);
         }
-        const failure = classifySignInError(err, this.guard.lastReply);
+        const failure = this.withConsentUrl(classifySignInError(err, this.guard.lastReply), this.guard.lastReply?.codes[0]);
         if (cancelled && failure.kind === 'cancelled') throw new SignInFailedError(failure, failure.detail);
         // Expired, declined, cancelled: what people do; offline: the network; the rest needs an admin.
         const level = failure.kind === 'expired' || failure.kind === 'cancelled' || failure.kind === 'declined' ? 'info' : failure.kind === 'offline' ? 'warn' : 'error';
@@ -268,21 +284,42 @@ export class MsalIdentity implements IdentityPort, CachedAccounts {
 
   async getAccessToken(options: { forceRefresh: boolean }): Promise<string> {
     const account = this.account ?? (await this.app.getTokenCache().getAllAccounts()).find((a) => this.hasLiveRefreshToken(a));
-    if (!account) throw new NeedsSignInError('No account on this device');
+    if (!account) throw new NeedsSignInError('No account on this device', 'signed-out');
     try {
       const result = await this.app.acquireTokenSilent({ account, scopes: this.options.scopes, forceRefresh: options.forceRefresh });
+      this.tokensFrom(result);
       return result.accessToken;
     } catch (err) {
       if (needsSignIn(err)) {
         // Once per refused sign-in, not once per job that asked at the same moment.
+        const { lapse, why } = lapseOf(err);
         if (await this.forget(account)) {
-          this.log.warn({ event: 'token.needs_sign_in', account: account.username, ...errorFields(err) }, 'the sign-in was revoked or has expired: a person must sign in again with the code on the screen');
+          this.log.warn({ event: 'token.needs_sign_in', account: account.username, lapse, ...errorFields(err) }, `${why}: a person must sign in again with the code on the screen`);
         }
-        throw new NeedsSignInError('Sign-in expired');
+        throw new NeedsSignInError(why, lapse);
       }
       if (isOffline(err)) throw new TokenUnavailableError(`token refresh failed: ${describe(err)}`);
       throw new TokenUnavailableError(`token refresh failed: ${describe(err)}`);
     }
+  }
+
+  /** A token reply that came from the server (not the cache) is a refresh: say when. */
+  private tokensFrom(result: { fromCache?: boolean; account?: AccountInfo | null } | null): void {
+    if (result && result.fromCache === false && result.account) {
+      this.recordTokens({ kind: 'refreshed', account: result.account.username, at: this.now() });
+    }
+  }
+
+  private recordTokens(event: TokenEvent): void {
+    const done = this.options.onTokens?.(event);
+    if (done) this.recording = done.catch(() => undefined);
+  }
+
+  /** A refusal for want of consent carries the admin-consent page, for IT (a QR code on the screen). */
+  private withConsentUrl<F extends SignInFailure>(failure: F, aadsts: number | undefined): F {
+    if (aadsts === undefined || !CONSENT_CODES.has(aadsts) || this.options.protocolMode === 'OIDC') return failure;
+    const url = adminConsentUrl(this.options.authority, this.options.clientId);
+    return url ? { ...failure, adminConsentUrl: url } : failure;
   }
 
   async signOut(): Promise<void> {
@@ -310,7 +347,7 @@ export class MsalIdentity implements IdentityPort, CachedAccounts {
 
   async close(): Promise<void> {
     // A refused sign-in being removed from the cache file must be gone before the process ends.
-    await Promise.all(this.forgetting.values());
+    await Promise.all([...this.forgetting.values(), this.recording]);
     // Nothing else to release: the network client belongs to the caller.
   }
 }

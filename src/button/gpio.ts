@@ -40,6 +40,8 @@ export interface GpioButtonOptions {
   holdTimeMs: number;
   /** Where gpiochip directories are read from. Default `/sys/class/gpio`. */
   sysfsRoot?: string;
+  /** Told when the button cannot be used (besides the log line): notifications. */
+  onUnavailable?: (problem: string) => void;
   /** For tests: a constructor with onoff's Gpio API. By default onoff, imported in start(). */
   gpioFactory?: GpioConstructor;
   logger?: Logger;
@@ -287,6 +289,7 @@ export class GpioButton implements Button {
   }
 
   private unavailable(where: SysfsPin | undefined, code: string, fix: string, err?: unknown): void {
+    this.options.onUnavailable?.(`${code}: ${fix}`);
     this.logger.warn(
       {
         event: 'button.unavailable',

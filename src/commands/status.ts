@@ -7,6 +7,7 @@ import { describeKeySource, resolveKey, type ResolvedKey } from '../auth/key-sou
 import { readLastGraph, type LastGraphFile } from '../graph/last-run.js';
 import { createTokenCache } from '../app/identity-and-graph.js';
 import { reportButton, type ButtonReport } from '../app/buttons.js';
+import { readSignInRecord, type SignInRecord } from '../auth/signin-record.js';
 import { commandContext, readAgentProcess, type AgentProcess, type CommandContext, type CommandIo } from './context.js';
 
 /**
@@ -108,6 +109,8 @@ export interface StatusReport {
   lastGraph: LastGraphFile | null;
   /** Which button driver the agent uses on this machine ("auto": what it finds now) and why. */
   button: ButtonReport;
+  /** When the account last signed in with a code and its tokens were last refreshed (signin.json). */
+  signIn: SignInRecord | null;
 }
 
 export async function buildStatusReport(ctx: Pick<CommandContext, 'config' | 'env'>, now = Date.now()): Promise<StatusReport> {
@@ -161,6 +164,7 @@ export async function buildStatusReport(ctx: Pick<CommandContext, 'config' | 'en
     agent: await readAgentProcess(config.stateDirectory, now),
     lastGraph: await readLastGraph(config.stateDirectory),
     button: await reportButton(config.button),
+    signIn: await readSignInRecord(config.stateDirectory),
   };
 }
 
@@ -189,6 +193,14 @@ export function formatStatusReport(r: StatusReport, now = Date.now()): string {
     } else {
       lines.push('  refresh token: none (a new sign-in is needed)');
     }
+  }
+
+  const s = r.signIn;
+  if (s) {
+    lines.push(`Signed in:    ${s.signedInAt === null ? 'unknown' : when(s.signedInAt)} (${s.account})`);
+    lines.push(`Refreshed:    ${s.lastRefreshAt === null ? 'unknown' : when(s.lastRefreshAt)} (refresh tokens die after 90 days without one)`);
+  } else {
+    lines.push('Signed in:    no record yet (written at the next sign-in or refresh)');
   }
 
   lines.push(r.key.source === null ? `Key:          none usable: ${r.key.problem}` : `Key:          ${describeKeySource(r.key)}`);

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import path from 'node:path';
 import cron from 'node-cron';
 import type { z } from 'zod';
@@ -21,6 +21,8 @@ export interface ResolvedConfig extends Config {
   /** The second folder the agent may write to, absolute; undefined when not set. */
   outputDirectory?: string;
   cache: Config['cache'] & { path: string; keyFile: string };
+  /** The label, defaulted to the hostname. */
+  device: Config['device'] & { label: string };
 }
 
 export { defaultConfigCandidates, findConfigFile } from './locate.js';
@@ -239,6 +241,12 @@ function resolvePaths(config: Config, file: string | undefined, env: NodeJS.Proc
     cache: { ...config.cache, path: cachePath, keyFile },
     display,
     graph: { ...config.graph, jobs },
+    // A hostname can be up to 64 characters: the label is at most 40.
+    device: { ...config.device, label: config.device.label ?? (hostname().slice(0, 40) || 'this device') },
+    notify: {
+      ...config.notify,
+      targets: config.notify.targets.map((t) => ({ ...t, ...(t.bearerTokenFile ? { bearerTokenFile: abs(t.bearerTokenFile) } : {}) })),
+    },
   };
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AUTH, BUTTON, CACHE, DEFAULTS, DISPLAY, GRAPH_JOB, LOG, NETWORK, SIGN_IN, type Section, type Setting } from './settings.js';
+import { AUTH, BUTTON, CACHE, DEFAULTS, DEVICE, DISPLAY, GRAPH_JOB, LOG, NETWORK, NOTIFY, SIGN_IN, type Section, type Setting } from './settings.js';
 
 /**
  * The configuration file, as one zod schema. Every object is strict, so a misspelt key is an error
@@ -115,6 +115,52 @@ export const ButtonSchema = section(BUTTON);
 export const LogSchema = section(LOG);
 export const SignInSchema = section(SIGN_IN);
 
+export const DeviceSchema = z.strictObject({
+  label: z.string().min(1).max(40).optional().describe(DEVICE.label.doc),
+});
+
+/** The events a notification target can be limited to (src/notify/notification.ts names them). */
+export const NOTIFY_EVENTS = ['signin.needed', 'signin.succeeded', 'graph.failing', 'graph.recovered', 'signin.refresh_old', 'device.display_failed', 'device.button_failed', 'test'] as const;
+
+/** Headers that carry credentials: never written in the configuration (a file or a credential instead). */
+const SECRET_HEADERS = /^(authorization|proxy-authorization|cookie|x-api-key|x-auth-token)$/i;
+
+/**
+ * A notification target's address: https, or plain http to the loopback address only
+ * (127.0.0.1 or [::1], a relay on the device itself): nothing leaves the device unencrypted.
+ */
+const targetUrl = z.string().refine((v) => {
+  try {
+    const u = new URL(v);
+    if (u.username !== '' || u.password !== '') return false;
+    return u.protocol === 'https:' || (u.protocol === 'http:' && (u.hostname === '127.0.0.1' || u.hostname === '[::1]'));
+  } catch {
+    return false;
+  }
+}, { message: 'expected an https:// URL without a user name (plain http:// only to 127.0.0.1 or [::1])' }).meta({ format: 'uri' });
+
+export const NotifyTargetSchema = z.strictObject({
+  type: z.enum(['webhook', 'ntfy', 'homeassistant']).describe('"webhook" (a POST of the documented JSON body), "ntfy" (a topic URL), "homeassistant" (https://HOST/api/webhook/ID)'),
+  url: targetUrl.describe('where to POST: the webhook, the ntfy topic (https://ntfy.sh/TOPIC) or the Home Assistant webhook URL'),
+  name: z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/, { message: 'expected a short name of letters, digits, "_", "-" or "."' }).optional()
+    .describe('a name for logs and notify-test; defaults to the type and the host'),
+  events: z.array(z.enum(NOTIFY_EVENTS)).min(1).optional().describe('send only these events; all by default'),
+  headers: z.record(z.string().regex(/^[A-Za-z0-9-]{1,64}$/, { message: 'expected a header name' }).refine((h) => !SECRET_HEADERS.test(h), { message: 'a credential never goes in the configuration: use bearerTokenFile or bearerCredential' }), z.string().max(1000))
+    .optional().describe('extra request headers (not secrets: those come from bearerTokenFile or bearerCredential)'),
+  bearerTokenFile: z.string().optional().describe('a file holding a bearer token, sent as "Authorization: Bearer ..." (an ntfy access token, a webhook secret)'),
+  bearerCredential: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { message: 'expected a credential name' }).optional()
+    .describe('the name of a systemd credential ($CREDENTIALS_DIRECTORY/NAME, LoadCredential= or LoadCredentialEncrypted=) holding the bearer token'),
+  priority: z.number().int().min(1).max(5).optional().describe('ntfy: the priority of every message (1-5); by default 4 for problems, 3 for the rest'),
+  tags: z.array(z.string().regex(/^[A-Za-z0-9_+-]{1,40}$/)).max(5).optional().describe('ntfy: tags (emoji short codes) added to every message'),
+  click: z.string().refine((v) => v.startsWith('https://'), { message: 'expected an https:// URL' }).optional().describe('ntfy: the address a tap on the message opens; by default the sign-in page for "sign-in needed"'),
+}).refine((t) => t.type !== 'homeassistant' || /\/api\/webhook\/[^/]+$/.test(new URL(t.url).pathname), { message: 'a Home Assistant target is https://HOST/api/webhook/ID', path: ['url'] })
+  .refine((t) => !(t.bearerTokenFile && t.bearerCredential), { message: 'choose one of bearerTokenFile and bearerCredential', path: ['bearerCredential'] });
+
+export const NotifySchema = z.strictObject({
+  targets: z.array(NotifyTargetSchema).max(10).default([]).describe('where notifications go: webhooks, ntfy topics, Home Assistant webhooks'),
+  ...section(NOTIFY).shape,
+});
+
 // A missing section is `{}` parsed (prefault), so its defaults are the tables' and written once.
 export const ConfigSchema = z.strictObject({
   $schema: z.string().optional().describe('the JSON Schema of this file, for editors: "./schema.json" next to it'),
@@ -126,6 +172,8 @@ export const ConfigSchema = z.strictObject({
   button: ButtonSchema.prefault({}).describe('the push button'),
   log: LogSchema.prefault({}).describe('the JSON log on stdout (the journal)'),
   signIn: SignInSchema.prefault({}).describe('the device code flow\'s pace'),
+  device: DeviceSchema.prefault({}).describe('the device itself'),
+  notify: NotifySchema.prefault({}).describe('notifications: tell a person when the device needs them'),
   stateDirectory: z.string().optional()
     .describe('where the token cache, a generated key and job outputs live (a folder only its owner may write: 0700 or 0755); defaults to $STATE_DIRECTORY (systemd), else ~/.local/state/graph-device-agent'),
   outputDirectory: z.string().optional()

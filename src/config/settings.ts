@@ -101,6 +101,20 @@ export const AUTH = {
   },
 } as const satisfies Section;
 
+/** The device itself: how people and notifications name it. */
+export const DEVICE = {
+  label: { type: 'string', doc: 'a short name for this device (1-40 characters), shown to the person signing in and in notifications; defaults to the hostname' },
+} as const satisfies Section;
+
+/** Notifications (the list of targets is not plain data: schema.ts). */
+export const NOTIFY = {
+  includeUserCode: { type: 'boolean', default: false, doc: 'put the user code in "sign-in needed" notifications; off by default: a code travelling over a chat channel can be phished' },
+  graphFailingAfterMin: { type: 'number', min: 1, max: 10_080, default: 30, doc: 'notify when Graph has failed for this many minutes (and again when it works)' },
+  refreshAgeWarnDays: { type: 'number', min: 1, max: 89, default: 60, doc: 'warn at start (and notify) when the tokens were last refreshed longer ago than this; refresh tokens die after 90 days unused (AADSTS700082)' },
+  timeoutSec: { type: 'number', above: 0, max: 60, default: 10, doc: 'each notification request\'s timeout, in seconds' },
+  queueSize: { type: 'integer', min: 1, max: 100, default: 20, doc: 'notifications kept per target while it is unreachable; the oldest are dropped (and counted) beyond this' },
+} as const satisfies Section;
+
 /** The defaults of the settings whose checks are not plain data (URLs, lists): schema.ts adds the checks. */
 export const DEFAULTS = {
   authority: 'https://login.microsoftonline.com/organizations',

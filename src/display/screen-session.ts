@@ -13,6 +13,8 @@ export interface ScreenSessionOptions {
   timers?: Omit<Clock, 'now'>;
   /** What still works when the display fails, for the log line ("the code is in this log"). */
   whileFailed?: string;
+  /** Told once per failure (a recovery makes the next failure a new one): notifications. */
+  onProblem?: (err: unknown) => void;
 }
 
 /**
@@ -94,6 +96,7 @@ export class ScreenSession {
   private problem(err: unknown): void {
     if (this.failed) return; // once, not every second
     this.failed = true;
+    this.options.onProblem?.(err);
     const still = this.options.whileFailed ?? 'the agent keeps running and the code is in this log';
     this.options.logger.error({ event: 'display.error', display: this.options.display.name, err: String(err) },
       `the display failed (${String(err)}); ${still}`);

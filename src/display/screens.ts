@@ -25,7 +25,14 @@ export type Screen =
       notice?: string;
     }
   | { kind: 'signed-in'; name: string; lines: string[]; lastSyncAt?: number; online: boolean }
-  | { kind: 'message'; title: string; reason: string; action?: string; tone: 'info' | 'error' };
+  | {
+      kind: 'message'; title: string; reason: string; action?: string; tone: 'info' | 'error';
+      /**
+       * A URL to hand on, as a QR code beside the text (the tenant's admin-consent page, for IT):
+       * at 128×64 only; a 128×32 panel is shorter than the smallest QR code of such a URL.
+       */
+      qr?: string;
+    };
 
 export interface RenderOptions {
   /** IANA zone for clock times ("Synced 10:42"); the process's zone (TZ) by default. */
@@ -381,8 +388,28 @@ function drawSignedIn(frame: Frame, screen: SignedInScreen, now: number, options
 
 type MessageScreen = Extract<Screen, { kind: 'message' }>;
 
+/**
+ * A QR code at one pixel per module: a consent URL needs version 5 or 6 (37 or 41 modules),
+ * which only fits a 64-pixel panel that way. Legible to a phone held close, and on a photo of the
+ * screen handed to IT; the reason and action stay beside it in the small font.
+ */
+function messageQr(frame: Frame, url: string): QrPlacement | null {
+  if (isCompact(frame)) return null;
+  return fitQr(url, frame.height, { minScale: 1, maxScale: 1, quietModules: 2, minQuietModules: 1 });
+}
+
 function drawMessage(frame: Frame, screen: MessageScreen): void {
-  const width = frame.width;
+  const qr = screen.qr ? messageQr(frame, screen.qr) : null;
+  if (qr) {
+    drawQr(frame, qr, frame.width - qr.side, Math.floor((frame.height - qr.side) / 2));
+    drawMessageText(frame, screen, frame.width - qr.side - 2);
+    return;
+  }
+  drawMessageText(frame, screen, frame.width);
+}
+
+/** Title, reason and action in the `width` pixels on the left. */
+function drawMessageText(frame: Frame, screen: MessageScreen, width: number): void {
   const compact = isCompact(frame);
   const icon = screen.tone === 'error' ? 'error' : 'info';
   // The action is what the person has to do: it gets its lines first, the reason the rest.

@@ -80,7 +80,7 @@ test('revoked (password change, "revoke sessions"): one new code, approved a min
   await signIn(run);
   run.h.idp.revokeSessions(); // refresh tokens dead; Graph answers 401 to the access token in date
   run.agent.button.press(); // run the jobs now: 401, the refresh is refused
-  await personApprovesSlowly(run, /Sign-in expired/);
+  await personApprovesSlowly(run, /Sign-in revoked/);
   assert.equal(issued(run.h).length, 2, 'the first sign-in and this one');
   const events = run.h.logs.lines().map((l) => String(l.event));
   assert.equal(events.filter((e) => e === 'signin.restored').length, 0, 'the refused tokens never "restored" a sign-in');

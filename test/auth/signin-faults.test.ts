@@ -119,7 +119,7 @@ test('a revoked refresh token takes the agent back to the device code, saying wh
   assert.ok(h.logs.lines().some((l) => l.event === 'token.needs_sign_in'));
   await settle();
   const text = screenText(agent);
-  assert.match(text, /Sign-in expired/, `the screen says why: ${h.logs.lines().filter((l) => l.event === 'state.changed').map((l) => `${String(l.from)}>${String(l.to)}:${String(l.trigger)}`).join(' ')}`);
+  assert.match(text, /Sign-in revoked/, `the screen says why: ${h.logs.lines().filter((l) => l.event === 'state.changed').map((l) => `${String(l.from)}>${String(l.to)}:${String(l.trigger)}`).join(' ')}`);
   assert.match(text, new RegExp(state.name === 'showing-code' ? state.code.userCode : '-'), 'with the new code');
 });
 

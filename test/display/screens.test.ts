@@ -304,3 +304,32 @@ describe('hw-test pattern', () => {
     }
   });
 });
+
+describe('message screen with a QR code (admin consent)', () => {
+  const url = 'https://login.microsoftonline.com/organizations/adminconsent?client_id=d1f4e3c2-1111-2222-3333-444455556666';
+  const tenantUrl = 'https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/adminconsent?client_id=d1f4e3c2-1111-2222-3333-444455556666';
+  const consent = (qr: string): Screen => ({
+    kind: 'message', tone: 'error', title: 'App not set up', reason: 'Needs admin consent (AADSTS65001)',
+    action: 'Ask IT, then press', qr,
+  });
+
+  for (const u of [url, tenantUrl]) {
+    it(`128x64: the consent URL scans back exactly, and the reason and the action read beside it (${u.length} characters)`, () => {
+      const frame = renderScreen(consent(u), now, { width: 128, height: 64 });
+      assert.equal(scanQr(frame), u);
+      const text = decodeText(frame, SMALL).sort((a, b) => a.y - b.y || a.x - b.x).map((r) => r.text).join(' ');
+      assert.ok(!text.includes(ELLIPSIS), `nothing cut short: ${text}`);
+      for (const words of ['App not', 'set up', 'Needs admin', 'consent', '(AADSTS65001)', 'Ask IT, then', 'press']) assert.ok(text.includes(words), `"${words}" in ${text}`);
+    });
+  }
+
+  it('128x32: no room for the QR code (shorter than its 37 modules); the title, reason and action stay legible', () => {
+    const frame = renderScreen(consent(url), now, { width: 128, height: 32 });
+    assert.equal(scanQr(frame), undefined);
+    const titles = decodeAll(invertTopLine(frame)).map((r) => r.text);
+    assert.ok(titles.includes('App not set up'), JSON.stringify(titles));
+    const small = readLines(frame).join(' ');
+    assert.ok(small.includes('Ask IT, then press'), small);
+    assert.ok(small.includes('AADSTS65001'), small);
+  });
+});
