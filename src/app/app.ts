@@ -12,6 +12,7 @@ import { configuredJobs, createGraphClient, createIdentity } from './identity-an
 import { createDisplay } from './displays.js';
 import { recordGraphRun } from '../graph/last-run.js';
 import { createButtons } from './buttons.js';
+import { cronPeriodMs, readMachineId, splayFraction, splayMs } from '../graph/splay.js';
 
 /** What tests, the demo and the daemon may put in place of the configured parts. */
 export interface AppOverrides {
@@ -27,6 +28,8 @@ export interface AppOverrides {
   timers?: Omit<Clock, 'now'>;
   now?: () => number;
   onStateChange?: (state: State, description: string) => void;
+  /** In place of /etc/machine-id, for the schedules' splay (graph/splay.ts). */
+  machineId?: string;
 }
 
 export interface App {
@@ -63,6 +66,8 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
     }
   };
   const jobSpecs = configuredJobs(config);
+  // Spread schedules: this device's fraction of each job's period (graph/splay.ts).
+  const fraction = config.graph.splay === 'off' ? 0 : splayFraction(overrides.machineId ?? readMachineId().id);
   const jobs = new GraphJobs({
     client: graph,
     jobs: jobSpecs,
@@ -73,7 +78,9 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
       void recordGraphRun(config.stateDirectory, run, logger);
     },
     onError: onJobError,
+    splayMs: (job) => splayMs(fraction, cronPeriodMs(job.schedule), config.graph.splay),
     ...(overrides.cron ? { cron: overrides.cron } : {}),
+    ...(overrides.timers ? { timers: overrides.timers } : {}),
   });
 
   const agent = new Agent({

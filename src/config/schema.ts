@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AUTH, BUTTON, CACHE, DEFAULTS, DISPLAY, GRAPH_JOB, LOG, NETWORK, SIGN_IN, type Section, type Setting } from './settings.js';
+import { AUTH, BUTTON, CACHE, DEFAULTS, DISPLAY, GRAPH_JOB, GRAPH_SPLAY, LOG, METRICS, NETWORK, SIGN_IN, type Section, type Setting } from './settings.js';
 
 /**
  * The configuration file, as one zod schema. Every object is strict, so a misspelt key is an error
@@ -98,6 +98,8 @@ export const GraphSchema = z.strictObject({
   baseUrl: httpsUrl.default(DEFAULTS.graphBaseUrl)
     .describe('Graph\'s address; national clouds have their own (https://graph.microsoft.us/v1.0, https://microsoftgraph.chinacloudapi.cn/v1.0)'),
   jobs: z.array(GraphJobSchema).optional().describe('what to fetch and show; by default the user and their manager, every 15 minutes'),
+  splay: z.union([z.enum(GRAPH_SPLAY.words), z.number().min(0).max(GRAPH_SPLAY.maxSec)]).default(GRAPH_SPLAY.default)
+    .describe(GRAPH_SPLAY.doc),
 });
 
 export const NetworkSchema = section(NETWORK);
@@ -106,6 +108,7 @@ export const DisplaySchema = section(DISPLAY);
 export const ButtonSchema = section(BUTTON);
 export const LogSchema = section(LOG);
 export const SignInSchema = section(SIGN_IN);
+export const MetricsSchema = section(METRICS);
 
 // A missing section is `{}` parsed (prefault), so its defaults are the tables' and written once.
 export const ConfigSchema = z.strictObject({
@@ -118,6 +121,7 @@ export const ConfigSchema = z.strictObject({
   button: ButtonSchema.prefault({}).describe('the push button'),
   log: LogSchema.prefault({}).describe('the JSON log on stdout (the journal)'),
   signIn: SignInSchema.prefault({}).describe('the device code flow\'s pace'),
+  metrics: MetricsSchema.prefault({}).describe('Prometheus metrics for node_exporter\'s textfile collector'),
   stateDirectory: z.string().optional()
     .describe('where the token cache, a generated key and job outputs live; defaults to $STATE_DIRECTORY (systemd), else ~/.local/state/graph-device-agent'),
 });

@@ -389,7 +389,7 @@ test('a month in fast time: refreshes, rotation, outages, revocation, presses, r
   const tally = new LogTally('info');
   const config = parseConfig({
     auth: { clientId: CLIENT_ID, authority: idp.authority, knownAuthorities: [idp.knownAuthority] },
-    graph: { baseUrl: idp.graphBaseUrl, jobs: JOBS },
+    graph: { baseUrl: idp.graphBaseUrl, jobs: JOBS, splay: 'off' },
     network: { caFile: idp.caFile, timeoutSec: 10 },
     display: { driver: 'none', sleepAfterSec: 300 },
     signIn: { minPollIntervalSec: 0.05, autoRenewCodes: 1, offlineRetryMaxSec: 1 },
