@@ -12,6 +12,7 @@ import { configuredJobs, createGraphClient, createIdentity } from './identity-an
 import { createDisplay } from './displays.js';
 import { recordGraphRun } from '../graph/last-run.js';
 import { createButtons } from './buttons.js';
+import { createAppMetrics } from './metrics.js';
 import { cronPeriodMs, readMachineId, splayFraction, splayMs } from '../graph/splay.js';
 
 /** What tests, the demo and the daemon may put in place of the configured parts. */
@@ -49,23 +50,29 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
 
   const display = overrides.display ?? (await createDisplay(config, logger, { terminalOutput: overrides.terminalOutput }));
   const button = createButtons(config, logger, overrides.extraButton);
+  const jobSpecs = configuredJobs(config);
+  // Prometheus textfile metrics (metrics.textfileDirectory); undefined when off.
+  const metrics = createAppMetrics(config, logger, jobSpecs.map((j) => j.name),
+    overrides.timers ? { ...overrides.timers, now: overrides.now ?? Date.now } : undefined);
 
   const key = await loadOrCreateKey(config, logger);
   const identity = createIdentity(config, logger, { key, http, ...(overrides.now ? { now: overrides.now } : {}) });
 
   // Job results go to the agent, which is made below (it needs the jobs); set once it exists.
   let jobResultsTo: Agent | undefined = undefined;
-  const graph = createGraphClient(config, logger, { http, tokens: identity });
+  const graph = createGraphClient(config, logger, { http, tokens: metrics ? metrics.observeTokens(identity) : identity });
   const onJobError = (err: unknown, job: string): void => {
     if (err instanceof NeedsSignInError) {
+      metrics?.jobFailedBeforeGraph(job, 'needs-sign-in');
       jobResultsTo?.dispatch({ type: 'token-needs-sign-in', why: err.why });
     } else if (err instanceof TokenUnavailableError) {
+      metrics?.jobFailedBeforeGraph(job, 'token-unavailable');
       jobResultsTo?.dispatch({ type: 'job-finished', job, ok: false, online: false, at: Date.now() });
     } else {
+      metrics?.jobFailedBeforeGraph(job, 'error');
       logger.error({ event: 'error', where: 'graph.job', job, err: String(err) }, `Graph job ${job} failed: ${String(err)}`);
     }
   };
-  const jobSpecs = configuredJobs(config);
   // Spread schedules: this device's fraction of each job's period (graph/splay.ts).
   const fraction = config.graph.splay === 'off' ? 0 : splayFraction(overrides.machineId ?? readMachineId().id);
   const jobs = new GraphJobs({
@@ -73,6 +80,7 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
     jobs: jobSpecs,
     logger: logger.child({ component: 'jobs' }),
     onResult: (run: JobRun) => {
+      metrics?.jobFinished(run);
       jobResultsTo?.dispatch(jobFinished(run, jobSpecs.findIndex((j) => j.name === run.job)));
       // For `graph-device-agent status`: the last result, without the response body.
       void recordGraphRun(config.stateDirectory, run, logger);
@@ -83,10 +91,16 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
     ...(overrides.timers ? { timers: overrides.timers } : {}),
   });
 
+  const onStateChange = metrics
+    ? (state: State, description: string): void => {
+      metrics.stateChanged(state);
+      overrides.onStateChange?.(state, description);
+    }
+    : overrides.onStateChange;
   const agent = new Agent({
     identity,
-    display,
-    button,
+    display: metrics ? metrics.observeDisplay(display) : display,
+    button: metrics ? metrics.observeButton(button) : button,
     jobs,
     logger,
     autoRenewCodes: config.signIn.autoRenewCodes,
@@ -95,7 +109,7 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
     sleepAfterMs: config.display.sleepAfterSec * 1000,
     ...(overrides.now ? { now: overrides.now } : {}),
     ...(overrides.timers ? { timers: overrides.timers } : {}),
-    ...(overrides.onStateChange ? { onStateChange: overrides.onStateChange } : {}),
+    ...(onStateChange ? { onStateChange } : {}),
   });
   jobResultsTo = agent;
   let stopping: Promise<void> | undefined;
@@ -108,7 +122,7 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
       await agent.start();
     },
     stop: () => {
-      stopping ??= agent.stop().finally(() => http.close());
+      stopping ??= agent.stop().finally(() => http.close()).finally(() => metrics?.stop());
       return stopping;
     },
   };

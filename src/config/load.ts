@@ -5,7 +5,7 @@ import cron from 'node-cron';
 import type { z } from 'zod';
 import {
   ConfigSchema, AuthSchema, GraphSchema, GraphJobSchema, NetworkSchema, CacheSchema, DisplaySchema,
-  ButtonSchema, LogSchema, SignInSchema, PythonSampleSchema, PYTHON_SAMPLE_KEYS, type Config,
+  ButtonSchema, LogSchema, SignInSchema, MetricsSchema, PythonSampleSchema, PYTHON_SAMPLE_KEYS, type Config,
 } from './schema.js';
 import { ConfigError } from './errors.js';
 import { closestMatch } from './did-you-mean.js';
@@ -206,6 +206,7 @@ const KNOWN_KEYS: Record<string, string[]> = {
   button: Object.keys(ButtonSchema.shape),
   log: Object.keys(LogSchema.shape),
   signIn: Object.keys(SignInSchema.shape),
+  metrics: Object.keys(MetricsSchema.shape),
 };
 
 const FIXES: Record<string, string> = {
