@@ -9,6 +9,7 @@ import {
 } from './schema.js';
 import { ConfigError } from './errors.js';
 import { closestMatch } from './did-you-mean.js';
+import { withEnvOverrides } from './env-overrides.js';
 import { DEFAULT_JOBS, validateJobs } from '../graph/jobs.js';
 
 /** A validated configuration with every path made absolute and every default filled in. */
@@ -40,6 +41,11 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
 }
 
 export function parseConfig(raw: unknown, options: { file?: string; env?: NodeJS.ProcessEnv } = {}): ResolvedConfig {
+  // GDA_SECTION__KEY variables over the file, checked with it (config/env-overrides.ts).
+  return withEnvOverrides(raw, options.env ?? process.env, options.file, (merged) => parseConfigObject(merged, options));
+}
+
+function parseConfigObject(raw: unknown, options: { file?: string; env?: NodeJS.ProcessEnv }): ResolvedConfig {
   const file = options.file;
   const env = options.env ?? process.env;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
@@ -214,6 +220,7 @@ const FIXES: Record<string, string> = {
   'auth.clientId': 'copy the Application (client) ID from the app registration\'s Overview page in the Entra admin center',
   'auth.authority': 'use https://login.microsoftonline.com/<tenant> with "organizations", "common", "consumers" or your tenant id',
   'auth.scopes': 'list Graph permissions, e.g. ["User.Read"]',
+  'graph.splay': 'use "auto", "off", or the longest delay in seconds (0 to 86400)',
   'graph.baseUrl': 'use https://graph.microsoft.com/v1.0 (or your national cloud\'s Graph host)',
   'display.height': 'use 64 for 0.96" 128x64 modules or 32 for 128x32 ones',
   'display.address': 'use 60 (0x3C) or 61 (0x3D); `sudo i2cdetect -y 1` shows which answers',
