@@ -445,6 +445,8 @@ do_install() {
   start_service
   say "done. Follow the log with:"
   printf '    journalctl -u graph-device-agent -f\n'
+  # For automation (fleet/'s Ansible role reports "changed" from this line).
+  if [[ "$CHANGED" == yes ]]; then say "result: changed"; else say "result: unchanged"; fi
 }
 
 do_uninstall() {

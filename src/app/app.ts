@@ -14,6 +14,8 @@ import { recordGraphRun } from '../graph/last-run.js';
 import { createButtons } from './buttons.js';
 import type { Notifier } from './notifications.js';
 import { readSignInRecord } from '../auth/signin-record.js';
+import { createAppMetrics } from './metrics.js';
+import { cronPeriodMs, readMachineId, splayFraction, splayMs } from '../graph/splay.js';
 
 /** What tests, the demo and the daemon may put in place of the configured parts. */
 export interface AppOverrides {
@@ -29,6 +31,8 @@ export interface AppOverrides {
   timers?: Omit<Clock, 'now'>;
   now?: () => number;
   onStateChange?: (state: State, description: string) => void;
+  /** In place of /etc/machine-id, for the schedules' splay (graph/splay.ts). */
+  machineId?: string;
 }
 
 export interface App {
@@ -55,42 +59,59 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
 
   const display = overrides.display ?? (await createDisplay(config, logger, { terminalOutput: overrides.terminalOutput }));
   const button = createButtons(config, logger, overrides.extraButton, notifier ? { onUnavailable: (problem) => notifier.onFault('button', problem) } : {});
+  const jobSpecs = configuredJobs(config);
+  // Prometheus textfile metrics (metrics.textfileDirectory); undefined when off.
+  const metrics = createAppMetrics(config, logger, jobSpecs.map((j) => j.name),
+    overrides.timers ? { ...overrides.timers, now: overrides.now ?? Date.now } : undefined);
 
   const key = await loadOrCreateKey(config, logger);
   const identity = createIdentity(config, logger, { key, http, ...(overrides.now ? { now: overrides.now } : {}) });
 
   // Job results go to the agent, which is made below (it needs the jobs); set once it exists.
   let jobResultsTo: Agent | undefined = undefined;
-  const graph = createGraphClient(config, logger, { http, tokens: identity });
+  const graph = createGraphClient(config, logger, { http, tokens: metrics ? metrics.observeTokens(identity) : identity });
   const onJobError = (err: unknown, job: string): void => {
     if (err instanceof NeedsSignInError) {
+      metrics?.jobFailedBeforeGraph(job, 'needs-sign-in');
       jobResultsTo?.dispatch({ type: 'token-needs-sign-in', why: err.why, lapse: err.lapse });
     } else if (err instanceof TokenUnavailableError) {
+      metrics?.jobFailedBeforeGraph(job, 'token-unavailable');
       notifier?.onGraphResult(false);
       jobResultsTo?.dispatch({ type: 'job-finished', job, ok: false, online: false, at: Date.now() });
     } else {
+      metrics?.jobFailedBeforeGraph(job, 'error');
       logger.error({ event: 'error', where: 'graph.job', job, err: String(err) }, `Graph job ${job} failed: ${String(err)}`);
     }
   };
-  const jobSpecs = configuredJobs(config);
+  // Spread schedules: this device's fraction of each job's period (graph/splay.ts).
+  const fraction = config.graph.splay === 'off' ? 0 : splayFraction(overrides.machineId ?? readMachineId().id);
   const jobs = new GraphJobs({
     client: graph,
     jobs: jobSpecs,
     logger: logger.child({ component: 'jobs' }),
     onResult: (run: JobRun) => {
       notifier?.onGraphResult(run.ok);
+      metrics?.jobFinished(run);
       jobResultsTo?.dispatch(jobFinished(run, jobSpecs.findIndex((j) => j.name === run.job)));
       // For `graph-device-agent status`: the last result, without the response body.
       void recordGraphRun(config.stateDirectory, run, logger);
     },
     onError: onJobError,
+    splayMs: (job) => splayMs(fraction, cronPeriodMs(job.schedule), config.graph.splay),
     ...(overrides.cron ? { cron: overrides.cron } : {}),
+    ...(overrides.timers ? { timers: overrides.timers } : {}),
   });
 
+  const onStateChange = metrics
+    ? (state: State, description: string): void => {
+      metrics.stateChanged(state);
+      overrides.onStateChange?.(state, description);
+    }
+    : overrides.onStateChange;
   const agent = new Agent({
     identity,
-    display,
-    button,
+    display: metrics ? metrics.observeDisplay(display) : display,
+    button: metrics ? metrics.observeButton(button) : button,
     jobs,
     logger,
     autoRenewCodes: config.signIn.autoRenewCodes,
@@ -99,9 +120,9 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
     sleepAfterMs: config.display.sleepAfterSec * 1000,
     ...(overrides.now ? { now: overrides.now } : {}),
     ...(overrides.timers ? { timers: overrides.timers } : {}),
-    ...(overrides.onStateChange || notifier ? {
+    ...(onStateChange || notifier ? {
       onStateChange: (state: State, description: string) => {
-        overrides.onStateChange?.(state, description);
+        onStateChange?.(state, description);
         notifier?.onState(state);
       },
     } : {}),
@@ -120,7 +141,7 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
     },
     stop: () => {
       notifier?.stop();
-      stopping ??= agent.stop().finally(() => http.close());
+      stopping ??= agent.stop().finally(() => http.close()).finally(() => metrics?.stop());
       return stopping;
     },
   };

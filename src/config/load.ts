@@ -5,13 +5,14 @@ import cron from 'node-cron';
 import type { z } from 'zod';
 import {
   ConfigSchema, AuthSchema, GraphSchema, GraphJobSchema, NetworkSchema, CacheSchema, DisplaySchema,
-  ButtonSchema, LogSchema, SignInSchema, PythonSampleSchema, PYTHON_SAMPLE_KEYS, type Config,
+  ButtonSchema, LogSchema, SignInSchema, MetricsSchema, PythonSampleSchema, PYTHON_SAMPLE_KEYS, type Config,
 } from './schema.js';
 import { ConfigError } from './errors.js';
 import { closestMatch } from './did-you-mean.js';
 import { FileRefusedError, MAX_CONFIG_BYTES, readRegularFile } from './files.js';
 import { checkFilePaths, checkPathText } from './paths.js';
 import { MICROSOFT_LOGIN_HOSTS, checkAuthorityEndpoints, checkGraphUrl } from './hosts.js';
+import { withEnvOverrides } from './env-overrides.js';
 import { DEFAULT_JOBS, validateJobs } from '../graph/jobs.js';
 
 /** A validated configuration with every path made absolute and every default filled in. */
@@ -88,6 +89,11 @@ function nestingDepth(text: string, limit: number): number {
 }
 
 export function parseConfig(raw: unknown, options: { file?: string; env?: NodeJS.ProcessEnv } = {}): ResolvedConfig {
+  // GDA_SECTION__KEY variables over the file, checked with it (config/env-overrides.ts).
+  return withEnvOverrides(raw, options.env ?? process.env, options.file, (merged) => parseConfigObject(merged, options));
+}
+
+function parseConfigObject(raw: unknown, options: { file?: string; env?: NodeJS.ProcessEnv }): ResolvedConfig {
   const file = options.file;
   const env = options.env ?? process.env;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
@@ -276,6 +282,7 @@ const KNOWN_KEYS: Record<string, string[]> = {
   button: Object.keys(ButtonSchema.shape),
   log: Object.keys(LogSchema.shape),
   signIn: Object.keys(SignInSchema.shape),
+  metrics: Object.keys(MetricsSchema.shape),
 };
 
 const FIXES: Record<string, string> = {
@@ -283,6 +290,7 @@ const FIXES: Record<string, string> = {
   'auth.clientId': 'copy the Application (client) ID from the app registration\'s Overview page in the Entra admin center',
   'auth.authority': 'use https://login.microsoftonline.com/<tenant> with "organizations", "common", "consumers" or your tenant id',
   'auth.scopes': 'list Graph permissions, e.g. ["User.Read"]',
+  'graph.splay': 'use "auto", "off", or the longest delay in seconds (0 to 86400)',
   'graph.baseUrl': 'use https://graph.microsoft.com/v1.0 (or your national cloud\'s Graph host)',
   'display.height': 'use 64 for 0.96" 128x64 modules or 32 for 128x32 ones',
   'display.address': 'use 60 (0x3C) or 61 (0x3D); `sudo i2cdetect -y 1` shows which answers',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AUTH, BUTTON, CACHE, DEFAULTS, DEVICE, DISPLAY, GRAPH_JOB, LOG, NETWORK, NOTIFY, SIGN_IN, type Section, type Setting } from './settings.js';
+import { AUTH, BUTTON, CACHE, DEFAULTS, DEVICE, DISPLAY, GRAPH_JOB, GRAPH_SPLAY, LOG, METRICS, NETWORK, NOTIFY, SIGN_IN, type Section, type Setting } from './settings.js';
 
 /**
  * The configuration file, as one zod schema. Every object is strict, so a misspelt key is an error
@@ -106,6 +106,8 @@ export const GraphSchema = z.strictObject({
   allowedHosts: z.array(z.string().regex(/^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$/, { message: 'expected a host name, or host:port' })).max(20).default([])
     .describe('hosts other than Microsoft\'s Graph hosts (graph.microsoft.com, graph.microsoft.us, dod-graph.microsoft.us, microsoftgraph.chinacloudapi.cn) that graph.baseUrl may name, e.g. ["graph.example.com:8443"]: they receive the access token'),
   jobs: z.array(GraphJobSchema).max(MAX_JOBS, { error: `expected at most ${MAX_JOBS} jobs` }).optional().describe(`what to fetch and show; by default the user and their manager, every 15 minutes (at most ${MAX_JOBS} jobs)`),
+  splay: z.union([z.enum(GRAPH_SPLAY.words), z.number().min(0).max(GRAPH_SPLAY.maxSec)]).default(GRAPH_SPLAY.default)
+    .describe(GRAPH_SPLAY.doc),
 });
 
 export const NetworkSchema = section(NETWORK);
@@ -114,6 +116,7 @@ export const DisplaySchema = section(DISPLAY);
 export const ButtonSchema = section(BUTTON);
 export const LogSchema = section(LOG);
 export const SignInSchema = section(SIGN_IN);
+export const MetricsSchema = section(METRICS);
 
 export const DeviceSchema = z.strictObject({
   label: z.string().min(1).max(40).optional().describe(DEVICE.label.doc),
@@ -174,6 +177,7 @@ export const ConfigSchema = z.strictObject({
   signIn: SignInSchema.prefault({}).describe('the device code flow\'s pace'),
   device: DeviceSchema.prefault({}).describe('the device itself'),
   notify: NotifySchema.prefault({}).describe('notifications: tell a person when the device needs them'),
+  metrics: MetricsSchema.prefault({}).describe('Prometheus metrics for node_exporter\'s textfile collector'),
   stateDirectory: z.string().optional()
     .describe('where the token cache, a generated key and job outputs live (a folder only its owner may write: 0700 or 0755); defaults to $STATE_DIRECTORY (systemd), else ~/.local/state/graph-device-agent'),
   outputDirectory: z.string().optional()

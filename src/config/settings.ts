@@ -94,6 +94,27 @@ export const GRAPH_JOB = {
   timeoutSec: { type: 'number', min: 0.1, max: 300, default: 30, doc: 'this job\'s request timeout, in seconds (0.1-300)' },
 } as const satisfies Section;
 
+/**
+ * graph.splay: "off", "auto" or a maximum in seconds. A union of words and a number, which the
+ * tables above cannot say, so schema.ts builds its check from these values.
+ */
+export const GRAPH_SPLAY = {
+  words: ['off', 'auto'],
+  maxSec: 86_400,
+  default: 'auto',
+  doc: 'a per-device delay for scheduled runs, derived from /etc/machine-id (stable on one device, different across devices), always shorter than the job\'s period, so a fleet does not call Graph in the same second: "auto" (up to the period, at most 900 s), "off", or a maximum in seconds',
+} as const;
+
+/** The Prometheus textfile metrics (app/metrics.ts). */
+export const METRICS = {
+  textfileDirectory: {
+    type: 'string',
+    doc: 'write graph_device_agent.prom here for node_exporter\'s textfile collector (usually /var/lib/prometheus/node-exporter); off when unset',
+  },
+  includeAccount: { type: 'boolean', default: false, doc: 'add the signed-in account (UPN) as a label; off keeps user data out of the metrics' },
+  minIntervalSec: { type: 'number', min: 1, max: 3600, default: 15, doc: 'write the file on every change, but at most this often, in seconds' },
+} as const satisfies Section;
+
 export const AUTH = {
   protocolMode: {
     type: 'enum', values: ['AAD', 'OIDC', 'EAR'], default: 'AAD',

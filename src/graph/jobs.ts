@@ -1,5 +1,6 @@
 import nodeCron from 'node-cron';
 import type { Logger } from '../log.js';
+import { systemClock, type Clock } from '../clock.js';
 import type { GraphClient, GraphResult } from './client.js';
 import { validateGraphPath } from './client.js';
 import { writeJsonAtomic } from './output.js';
@@ -95,6 +96,13 @@ export interface GraphJobsOptions {
   /** IANA zone the schedules are read in. UTC keeps intervals steady across DST changes. */
   timezone?: string;
   now?: () => number;
+  /**
+   * This device's delay for each scheduled tick of a job, in ms (graph/splay.ts), always below
+   * the job's period; none when absent. Manual runs are never delayed.
+   */
+  splayMs?: (job: GraphJobSpec) => number;
+  /** Timers for the splay (a test's fake clock). */
+  timers?: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
 }
 
 /** Returns an error message when `expression` is not a cron expression node-cron accepts. */
@@ -165,6 +173,10 @@ export class GraphJobs implements JobsPort {
   private tasks: CronTask[] | undefined;
   private paused = true;
   private readonly inFlight = new Map<string, InFlight>();
+  private readonly splay: ReadonlyMap<string, number>;
+  private readonly timers: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
+  /** Ticks waiting out their splay, by job: cleared by pause() and stop(). */
+  private readonly delayed = new Map<string, unknown>();
 
   constructor(options: GraphJobsOptions) {
     const problems = validateJobs(options.jobs);
@@ -177,6 +189,14 @@ export class GraphJobs implements JobsPort {
     this.cron = options.cron ?? nodeCron;
     this.timezone = options.timezone ?? 'UTC';
     this.now = options.now ?? Date.now;
+    const splayMs = options.splayMs;
+    this.splay = new Map(options.jobs.map((job) => [job.name, splayMs ? Math.max(0, splayMs(job)) : 0]));
+    this.timers = options.timers ?? systemClock;
+  }
+
+  /** This device's delay for a job's scheduled runs, in ms (0 without a splay). */
+  splayOf(name: string): number {
+    return this.splay.get(name) ?? 0;
   }
 
   /** Names of the jobs, in configured order. */
@@ -198,7 +218,8 @@ export class GraphJobs implements JobsPort {
         logger: cronLogger(this.log, spec.name),
       }),
     );
-    this.log.info({ event: 'graph.jobs.started', jobs: this.names }, `${this.specs.size} Graph job(s) scheduled, paused`);
+    const splay = Object.fromEntries(this.names.map((name) => [name, Math.round(this.splayOf(name) / 1000)]));
+    this.log.info({ event: 'graph.jobs.started', jobs: this.names, splay_s: splay }, `${this.specs.size} Graph job(s) scheduled, paused`);
   }
 
   /** Lets scheduled ticks run (after sign-in). */
@@ -214,6 +235,7 @@ export class GraphJobs implements JobsPort {
   pause(): void {
     // Manual runs may be in flight even while paused (runAllNow right after sign-in).
     this.cancelAll('paused');
+    this.cancelDelayed();
     if (this.paused) return;
     this.paused = true;
     for (const task of this.tasks ?? []) void task.stop();
@@ -225,6 +247,7 @@ export class GraphJobs implements JobsPort {
     this.paused = true;
     for (const task of this.tasks ?? []) void task.destroy();
     this.tasks = undefined;
+    this.cancelDelayed();
     const settling = [...this.inFlight.values()].map((f) => f.promise.catch(() => undefined));
     this.cancelAll('stopped');
     await Promise.all(settling);
@@ -284,8 +307,29 @@ export class GraphJobs implements JobsPort {
     return promise;
   }
 
+  /**
+   * A cron slot. With a splay, the run starts that long after the slot, on a timer of its own,
+   * so node-cron's next slot is not held up; a slot while the previous one still waits (only
+   * possible when the clock jumps) is skipped like a slot during a run.
+   */
   private async tick(name: string): Promise<void> {
     // node-cron may already have queued a tick when pause() stopped its task.
+    if (this.paused) return;
+    const splay = this.splayOf(name);
+    if (splay <= 0) return this.runScheduled(name);
+    if (this.delayed.has(name)) return;
+    this.delayed.set(name, this.timers.setTimeout(() => {
+      this.delayed.delete(name);
+      void this.runScheduled(name);
+    }, splay));
+  }
+
+  private cancelDelayed(): void {
+    for (const handle of this.delayed.values()) this.timers.clearTimeout(handle);
+    this.delayed.clear();
+  }
+
+  private async runScheduled(name: string): Promise<void> {
     if (this.paused) return;
     if (this.inFlight.has(name)) {
       this.log.info({ event: 'graph.job.skipped', job: name }, `job ${name} is still running; skipping this tick`);

@@ -4,9 +4,9 @@ import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { AUTH, BUTTON, CACHE, DISPLAY, GRAPH_JOB, LOG, NETWORK, SIGN_IN, readSection, type Section, type Setting } from '../../src/config/settings.js';
+import { AUTH, BUTTON, CACHE, DISPLAY, GRAPH_JOB, LOG, METRICS, NETWORK, SIGN_IN, readSection, type Section, type Setting } from '../../src/config/settings.js';
 import {
-  AuthSchema, ButtonSchema, CacheSchema, DisplaySchema, GraphJobSchema, LogSchema, NetworkSchema, SignInSchema,
+  AuthSchema, ButtonSchema, CacheSchema, DisplaySchema, GraphJobSchema, LogSchema, MetricsSchema, NetworkSchema, SignInSchema,
 } from '../../src/config/schema.js';
 import { ConfigError, loadConfigFile, resolveDisplay } from '../../src/config/index.js';
 import { readDisplaySettings } from '../../src/app/early-display.js';
@@ -27,6 +27,7 @@ const SECTIONS: Array<[string, Section, z.ZodObject]> = [
   ['signIn', SIGN_IN, SignInSchema],
   ['graph.jobs[]', GRAPH_JOB, GraphJobSchema],
   ['auth', AUTH, AuthSchema],
+  ['metrics', METRICS, MetricsSchema],
 ];
 
 /** What the JSON Schema of a setting must say, from its row in settings.ts. */

@@ -23,6 +23,7 @@ import { measureBusBytes, measureFrameStalls } from './bench/display.js';
 import { measureSilentTokens } from './bench/tokens.js';
 import { measureApproval } from './bench/approval.js';
 import { cpuMs, median, rssMiB, sleep, start, type Watched } from './bench/processes.js';
+import { simulateFleets } from './bench/fleet.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const FIRST_FRAME_RUNS = 7;
@@ -57,14 +58,14 @@ function machine(): Record<string, string | number> {
   return { cpu: cpuModel, cores: cpus().length, node: process.version, kernel, loadavg1m: Number(loadavg()[0]!.toFixed(2)) };
 }
 
-/** A config file for one child: the emulator, its own state directory, the default Graph jobs. */
-async function childConfig(root: string, name: string, idp: IdentityEmulator): Promise<string> {
+/** A config file for one child: the emulator, its own state directory, the default Graph jobs (or `jobs` of its own). */
+async function childConfig(root: string, name: string, idp: IdentityEmulator, graph: Record<string, unknown> = {}): Promise<string> {
   const dir = path.join(root, name);
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, 'config.json');
   await writeFile(file, JSON.stringify({
     auth: { clientId: 'd1f4e3c2-1111-2222-3333-444455556666', authority: idp.authority, knownAuthorities: [idp.knownAuthority] },
-    graph: { baseUrl: idp.graphBaseUrl, allowedHosts: [new URL(idp.graphBaseUrl).host] },
+    graph: { baseUrl: idp.graphBaseUrl, allowedHosts: [new URL(idp.graphBaseUrl).host], ...graph },
     network: { caFile: idp.caFile },
     display: { driver: 'ssd1306' }, // on an emulated bus: see bench/daemon.ts
     stateDirectory: path.join(dir, 'state'),
@@ -207,6 +208,52 @@ async function measureIdle(build: Build, idp: IdentityEmulator, root: string): P
   }
 }
 
+/** How the agent's cost grows with its work: 1, 10 and 50 jobs. */
+const JOB_COUNTS = [1, 10, 50] as const;
+
+interface JobScaling {
+  jobs: number;
+  rssMiB: number[];
+  cpuPct: number[];
+}
+
+/**
+ * Signed-in children with N jobs each (every 15 minutes, no splay: their runs stay out of the
+ * window, see avoidScheduledJobs), memory after a settle, CPU over one 60 s window shared by all.
+ */
+async function measureJobScaling(build: Build, idp: IdentityEmulator, root: string): Promise<JobScaling[]> {
+  const children: Array<{ jobs: number; child: Watched }> = [];
+  try {
+    for (const jobs of JOB_COUNTS) {
+      const list = Array.from({ length: jobs }, (_, i) => ({ name: `job-${i + 1}`, schedule: '*/15 * * * *', path: '/me', line: '{jobTitle}' }));
+      for (let i = 0; i < CHILDREN_PER_STATE; i++) {
+        const config = await childConfig(root, `jobs-${jobs}-${i}`, idp, { jobs: list, splay: 'off' });
+        children.push({ jobs, child: daemon(build, config, BUS_100KHZ) });
+      }
+    }
+    for (const { child } of children) {
+      const issued = await child.line((l) => l.event === 'device_code.issued', 'a device code');
+      idp.approve(String(issued.user_code));
+    }
+    for (const { jobs, child } of children) await child.line((l) => l.event === 'graph.job' && l.job === `job-${jobs}`, `the last of ${jobs} jobs`);
+    await sleep(10_000);
+    await avoidScheduledJobs();
+    log(`measuring CPU over ${CPU_WINDOW_MS / 1000} s with ${JOB_COUNTS.join(', ')} jobs`);
+    const before = children.map(({ child }) => cpuMs(child.pid));
+    const t0 = performance.now();
+    await sleep(CPU_WINDOW_MS);
+    const elapsed = performance.now() - t0;
+    const cpu = children.map(({ child }, i) => ((cpuMs(child.pid) - before[i]!) / elapsed) * 100);
+    const rss = children.map(({ child }) => rssMiB(child.pid));
+    return JOB_COUNTS.map((jobs) => {
+      const mine = children.map((c, i) => (c.jobs === jobs ? i : -1)).filter((i) => i >= 0);
+      return { jobs, rssMiB: mine.map((i) => rss[i]!), cpuPct: mine.map((i) => cpu[i]!) };
+    });
+  } finally {
+    await Promise.all(children.map(({ child }) => child.stop()));
+  }
+}
+
 const ms = (v: number, digits = 0): string => `${v.toFixed(digits)} ms`;
 const pct = (v: number): string => `${v.toFixed(3)} %`;
 const mib = (v: number): string => `${v.toFixed(1)} MiB`;
@@ -233,6 +280,10 @@ async function main(): Promise<void> {
     log('memory and idle CPU (children)');
     const idle = await measureIdle(build, idp, root);
     // Stalls first: the first run is then the process's first code screen (after the agent's warm-up).
+    log('memory and idle CPU with 1, 10 and 50 jobs (children)');
+    const scaling = await measureJobScaling(build, idp, root);
+    log('a simulated fleet: 1,000 devices\' schedules, with and without the splay');
+    const fleet = simulateFleets(1000);
     log('event-loop stalls while drawing');
     const stalls = await measureFrameStalls(STALL_RUNS);
     log('bytes on the bus');
@@ -261,6 +312,17 @@ async function main(): Promise<void> {
       { figure: 'I2C bytes: switch to signed in', value: `${bus.toSignedIn.sent} B`, baseline: `full frame ${bus.toSignedIn.fullFrame} B; bounding box ${bus.toSignedIn.boundingBox} B`, goal: '—' },
       { figure: 'Longest event-loop stall drawing a full frame (QR screen)', value: `${ms(stallMedian, 1)} (first: ${ms(stalls[0]!, 1)})`, baseline: 'a full frame on a 100 kHz bus: 93 ms, off the event loop', goal: '≤ 20 ms', met: Math.max(stallMedian, stalls[0]!) <= 20 },
       { figure: 'Silent token, encrypted file cache', value: `${ms(tokens.encryptedMs, 3)} (${tokens.requestsPerCall.encrypted.toFixed(2)} HTTP requests a call)`, baseline: `in memory, unencrypted: ${ms(tokens.memoryMs, 3)} (${tokens.ratio.toFixed(2)}×); in-memory plugin: ${ms(tokens.memoryPluginMs, 3)}`, goal: '—' },
+      ...scaling.flatMap((s) => [
+        { figure: `Resident memory, signed in, idle, ${s.jobs} job(s)`, value: mib(median(s.rssMiB)), baseline: `2 jobs (default): ${mib(rssSignedIn)}`, goal: '—' },
+        { figure: `CPU over 60 s idle, ${s.jobs} job(s)`, value: pct(median(s.cpuPct)), baseline: `2 jobs (default): ${pct(median(idle.signedInCpuPct))}`, goal: '—' },
+      ]),
+      ...fleet.map((f) => ({
+        figure: `Simulated fleet: ${f.devices} devices, ${f.schedules.join(', ')}, splay ${f.splay}: peak Graph requests`,
+        value: `${f.peakPerSecond}/s; ${f.peakPer10s}/10 s`,
+        baseline: `mean ${f.meanPerSecond.toFixed(2)}/s (${f.requestsPerDay} a day)`,
+        goal: f.splay === 'off' ? '—' : '≤ 10× the mean a second',
+        ...(f.splay === 'off' ? {} : { met: f.peakPerSecond <= 10 * f.meanPerSecond }),
+      })),
       { figure: 'Approval to signed-in screen (approved just after a poll)', value: ms(approvalMedian), baseline: `polling interval ${ms(approval.intervalMs)} (+${ms(approvalMedian - approval.intervalMs)})`, goal: '—' },
     ];
     const table = [
@@ -280,7 +342,7 @@ async function main(): Promise<void> {
       nodeFlags: NODE_FLAGS,
       rows,
       importCostMs: imports,
-      raw: { first, idle, bus, stalls, tokens, approval },
+      raw: { first, idle, scaling, fleet, bus, stalls, tokens, approval },
     }, null, 2)}\n`);
     log(`written ${path.join(out, 'bench.json')}`);
   } finally {

@@ -10,6 +10,7 @@ import { GraphClient } from '../../src/graph/client.js';
 import type { TokenProvider } from '../../src/graph/client.js';
 import { DEFAULT_JOBS, GraphJobs, JobCancelledError, validateCron, validateJobs } from '../../src/graph/jobs.js';
 import type { CronScheduler, CronTaskOptions, GraphJobSpec, JobRun } from '../../src/graph/jobs.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { ADELE, captureLogs, countingTokens, graphError, json, recordingSleep, startFakeGraph } from './support.js';
 import type { FakeGraph, LogCapture } from './support.js';
 
@@ -299,6 +300,37 @@ describe('GraphJobs', () => {
     assert.equal(run.line, 'Retail Manager');
     await j.stop();
     assert.ok(![...nodeCron.getTasks().values()].some((t) => t.name === 'graph:me'));
+  });
+
+  it('with a splay, a tick calls Graph that long after the slot; pause() and stop() drop a waiting tick', async () => {
+    const clock = new FakeClock(0);
+    const client = new GraphClient({ http, baseUrl: graph.baseUrl, tokens: countingTokens(), logger: logs.logger, sleep: recordingSleep().sleep, random: () => 0.5 });
+    const j = new GraphJobs({
+      client, jobs: [DEFAULT_JOBS[0]!], logger: logs.logger, cron, timers: clock,
+      splayMs: () => 137_000, onResult: (run) => runs.push(run),
+    });
+    jobs = j;
+    j.start();
+    assert.equal(j.splayOf('me'), 137_000);
+    assert.deepEqual(logs.events('graph.jobs.started')[0]?.['splay_s'], { me: 137 });
+    j.resume();
+    await cron.fire('me');
+    clock.advanceBy(136_999);
+    assert.equal(graph.requests.length, 0, 'nothing before the splay');
+    clock.advanceBy(1);
+    await untilRequests(1);
+    while (runs.length < 1) await new Promise((r) => setImmediate(r));
+    assert.equal(runs[0]!.reason, 'scheduled');
+
+    await cron.fire('me');
+    j.pause();
+    j.resume();
+    clock.advanceBy(200_000);
+    await cron.fire('me');
+    await j.stop();
+    clock.advanceBy(200_000);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(graph.requests.length, 1, 'the ticks waiting at pause() and stop() never called Graph');
   });
 });
 

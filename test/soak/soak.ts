@@ -401,7 +401,7 @@ export function defineSoak(title: string, days: number): void {
     const tally = new LogTally('info');
     const config = parseConfig({
       auth: { clientId: CLIENT_ID, authority: idp.authority, knownAuthorities: [idp.knownAuthority] },
-      graph: { baseUrl: idp.graphBaseUrl, allowedHosts: [new URL(idp.graphBaseUrl).host], jobs: JOBS },
+      graph: { baseUrl: idp.graphBaseUrl, allowedHosts: [new URL(idp.graphBaseUrl).host], jobs: JOBS, splay: 'off' },
       network: { caFile: idp.caFile, timeoutSec: 10 },
       display: { driver: 'none', sleepAfterSec: 300 },
       signIn: { minPollIntervalSec: 0.05, autoRenewCodes: 1, offlineRetryMaxSec: 1 },
