@@ -73,6 +73,7 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
       void recordGraphRun(config.stateDirectory, run, logger);
     },
     onError: onJobError,
+    lineTimeZone: config.graph.timeZone,
     ...(overrides.cron ? { cron: overrides.cron } : {}),
   });
 

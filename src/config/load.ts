@@ -1,5 +1,5 @@
 import { readFileSync, existsSync, accessSync, constants } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import path from 'node:path';
 import cron from 'node-cron';
 import type { z } from 'zod';
@@ -10,13 +10,40 @@ import {
 import { ConfigError } from './errors.js';
 import { closestMatch } from './did-you-mean.js';
 import { DEFAULT_JOBS, validateJobs } from '../graph/jobs.js';
+import { defaultDeviceLabel } from './settings.js';
 
 /** A validated configuration with every path made absolute and every default filled in. */
 export interface ResolvedConfig extends Config {
   configFile: string | undefined;
   stateDirectory: string;
   cache: Config['cache'] & { path: string; keyFile: string };
+  /** The label is the hostname when none is configured. */
+  device: { label: string };
+  /** The time zone is the device's when none is configured. */
+  graph: Config['graph'] & { timeZone: string };
 }
+
+/**
+ * The zone Graph is asked to give times in when `graph.timeZone` is not set: the device's (TZ,
+ * else /etc/localtime, as Intl reads them), UTC when it has none.
+ */
+export function deviceTimeZone(env: NodeJS.ProcessEnv = process.env): string {
+  const tz = env.TZ?.replace(/^:/, '');
+  if (tz && isIanaZone(tz)) return tz;
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+function isIanaZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A zone name Graph's Prefer header can carry: IANA ("Europe/Berlin") or Windows ("W. Europe Standard Time"). */
+const TIME_ZONE_NAME = /^[A-Za-z0-9_ .()+\-/]+$/;
 
 export { defaultConfigCandidates, findConfigFile } from './locate.js';
 
@@ -164,6 +191,9 @@ function resolvePaths(config: Config, file: string | undefined, env: NodeJS.Proc
       problems.push(`network.caFile: ${JSON.stringify(caFile)} holds no PEM certificate: it must contain "-----BEGIN CERTIFICATE-----" blocks`);
     }
   }
+  if (config.graph.timeZone !== undefined && !TIME_ZONE_NAME.test(config.graph.timeZone)) {
+    problems.push(`graph.timeZone: ${JSON.stringify(config.graph.timeZone)} is not a time zone name: use an IANA name such as "Europe/Berlin" or a Windows one such as "W. Europe Standard Time"`);
+  }
   if (problems.length > 0) throw new ConfigError(file, problems);
   return {
     ...config,
@@ -172,8 +202,10 @@ function resolvePaths(config: Config, file: string | undefined, env: NodeJS.Proc
     network: { ...config.network, ...(caFile ? { caFile } : {}) },
     cache: { ...config.cache, path: config.cache.path ? abs(config.cache.path) : path.join(stateDirectory, 'token-cache.bin'), keyFile },
     display: resolveDisplay(config.display, file),
+    device: { label: config.device.label ?? defaultDeviceLabel(hostname()) },
     graph: {
       ...config.graph,
+      timeZone: config.graph.timeZone ?? deviceTimeZone(env),
       // A job's output file is data the agent writes: relative to the state directory, not /etc.
       jobs: config.graph.jobs?.map((j) => ({ ...j, ...(j.outputFile ? { outputFile: path.resolve(stateDirectory, j.outputFile) } : {}) })),
     },

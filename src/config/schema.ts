@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AUTH, BUTTON, CACHE, DEFAULTS, DISPLAY, GRAPH_JOB, LOG, NETWORK, SIGN_IN, type Section, type Setting } from './settings.js';
+import { AUTH, BUTTON, CACHE, DEFAULTS, DEVICE, DISPLAY, GRAPH, GRAPH_JOB, LOG, NETWORK, SIGN_IN, type Section, type Setting } from './settings.js';
 
 /**
  * The configuration file, as one zod schema. Every object is strict, so a misspelt key is an error
@@ -40,7 +40,13 @@ function setting<S extends Setting>(s: S): SettingSchema<S> {
     case 'enum': base = z.enum(s.values); break;
     // One literal per value, as before: the error message for a wrong height stays the same.
     case 'choice': base = s.values.length === 1 ? z.literal(s.values[0]) : z.union(s.values.map((v) => z.literal(v))); break;
-    case 'string': base = z.string(); break;
+    case 'string': {
+      let text = z.string();
+      if (s.minLength !== undefined) text = text.min(s.minLength);
+      if (s.maxLength !== undefined) text = text.max(s.maxLength);
+      base = text;
+      break;
+    }
   }
   const withDefault = 'default' in s && s.default !== undefined ? base.default(s.default as never) : base.optional();
   return withDefault.describe(s.doc) as unknown as SettingSchema<S>;
@@ -98,6 +104,7 @@ export const GraphSchema = z.strictObject({
   baseUrl: httpsUrl.default(DEFAULTS.graphBaseUrl)
     .describe('Graph\'s address; national clouds have their own (https://graph.microsoft.us/v1.0, https://microsoftgraph.chinacloudapi.cn/v1.0)'),
   jobs: z.array(GraphJobSchema).optional().describe('what to fetch and show; by default the user and their manager, every 15 minutes'),
+  ...section(GRAPH).shape,
 });
 
 export const NetworkSchema = section(NETWORK);
@@ -106,6 +113,7 @@ export const DisplaySchema = section(DISPLAY);
 export const ButtonSchema = section(BUTTON);
 export const LogSchema = section(LOG);
 export const SignInSchema = section(SIGN_IN);
+export const DeviceSchema = section(DEVICE);
 
 // A missing section is `{}` parsed (prefault), so its defaults are the tables' and written once.
 export const ConfigSchema = z.strictObject({
@@ -118,6 +126,7 @@ export const ConfigSchema = z.strictObject({
   button: ButtonSchema.prefault({}).describe('the push button'),
   log: LogSchema.prefault({}).describe('the JSON log on stdout (the journal)'),
   signIn: SignInSchema.prefault({}).describe('the device code flow\'s pace'),
+  device: DeviceSchema.prefault({}).describe('which device this is'),
   stateDirectory: z.string().optional()
     .describe('where the token cache, a generated key and job outputs live; defaults to $STATE_DIRECTORY (systemd), else ~/.local/state/graph-device-agent'),
 });

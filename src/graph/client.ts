@@ -64,6 +64,11 @@ export interface GraphClientOptions {
   random?: () => number;
   /** Wall clock in ms, for Retry-After dates without a Date header, and for durations. */
   now?: () => number;
+  /**
+   * The zone calendar times come back in (`Prefer: outlook.timezone`): IANA or Windows name.
+   * Without it Graph answers in UTC, and "Next: 10:30" is an hour or more off on the screen.
+   */
+  timeZone?: string;
 }
 
 /** Returns an error message when `path` is not a Graph path this client can call. */
@@ -85,6 +90,7 @@ export class GraphClient {
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly random: () => number;
   private readonly now: () => number;
+  private readonly prefer: Record<string, string>;
 
   constructor(options: GraphClientOptions) {
     this.http = options.http;
@@ -95,6 +101,7 @@ export class GraphClient {
     this.sleep = options.sleep ?? ((ms, signal) => delay(ms, undefined, signal ? { signal } : {}));
     this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
+    this.prefer = options.timeZone ? { prefer: `outlook.timezone="${options.timeZone}"` } : {};
   }
 
   async get(path: string, opts: GraphGetOptions): Promise<GraphResult> {
@@ -129,6 +136,7 @@ export class GraphClient {
             'client-request-id': clientRequestId,
             'return-client-request-id': 'true',
             'user-agent': 'graph-device-agent',
+            ...this.prefer,
           },
           timeoutMs: opts.timeoutMs,
           ...(signal ? { signal } : {}),
