@@ -28,6 +28,8 @@ export interface AgentOptions {
   /** Called after every change of state (systemd STATUS=, tests). */
   onStateChange?: (state: State, description: string) => void;
   random?: () => number;
+  /** Which device this is (config device.label): the code screen says to sign in only there. */
+  deviceLabel?: string;
 }
 
 
@@ -302,6 +304,7 @@ export class Agent {
   private redraw(): Promise<void> {
     const state = this.current;
     // Skipped when a newer state's frame is queued behind it (on the way out, every frame is drawn).
-    return this.screen.draw((now) => screenFor(state, now), () => state !== this.current && this.current.name !== 'stopping');
+    const options = this.options.deviceLabel ? { deviceLabel: this.options.deviceLabel } : {};
+    return this.screen.draw((now) => screenFor(state, now, options), () => state !== this.current && this.current.name !== 'stopping');
   }
 }

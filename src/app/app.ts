@@ -87,6 +87,7 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
     ...(overrides.displayOpen ? { displayOpen: true } : {}),
     confirmTimeoutMs: config.button.confirmTimeoutMs,
     sleepAfterMs: config.display.sleepAfterSec * 1000,
+    deviceLabel: config.device.label,
     ...(overrides.now ? { now: overrides.now } : {}),
     ...(overrides.timers ? { timers: overrides.timers } : {}),
     ...(overrides.onStateChange ? { onStateChange: overrides.onStateChange } : {}),

@@ -93,6 +93,7 @@ function msalIdentityOptions(
     ...(config.auth.authorityMetadata ? { authorityMetadata: config.auth.authorityMetadata } : {}),
     minPollIntervalSec: config.signIn.minPollIntervalSec,
     maxOfflineBackoffMs: config.signIn.offlineRetryMaxSec * 1000,
+    deviceLabel: config.device.label,
     logger,
     ...parts,
   };

@@ -23,6 +23,11 @@ export type Screen =
       offline?: boolean;
       /** Why a new sign-in is needed ("The sign-in expired"): one line under the code, in place of the QR. */
       notice?: string;
+      /**
+       * Which device this is (config device.label): "Sign in only if you are at LABEL" takes turns
+       * with the URL (RFC 8628 §5.4), so a code sent to someone elsewhere reads as what it is.
+       */
+      device?: string;
     }
   | { kind: 'signed-in'; name: string; lines: string[]; lastSyncAt?: number; online: boolean }
   | { kind: 'message'; title: string; reason: string; action?: string; tone: 'info' | 'error' };
@@ -73,6 +78,52 @@ export function formatCountdown(ms: number): string {
   const s = total % 60;
   const ss = String(s).padStart(2, '0');
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+/** The name Microsoft's sign-in page asks about is the app registration's; this is the program's. */
+export const APP_NAME = 'graph-device-agent';
+
+/**
+ * How the device label takes turns with the URL, in whole seconds of the code's life: the URL for
+ * 4 s (it has to be read and typed), then the label for 2 s. Not every other second: a turn
+ * rewrites the URL's lines (a few hundred bytes on the I2C bus), and two turns in six seconds keep
+ * the median tick at the countdown's few bytes (hardware/display.md).
+ */
+export const DEVICE_LABEL_TURN = { urlSec: 4, labelSec: 2 } as const;
+
+/** True when the device-code screen shows the device label (in place of the URL) at `now`. */
+export function showsDeviceLabel(screen: { device?: string; issuedAt: number }, now: number): boolean {
+  if (!screen.device) return false;
+  const cycle = DEVICE_LABEL_TURN.urlSec + DEVICE_LABEL_TURN.labelSec;
+  const second = Math.floor((now - screen.issuedAt) / 1000);
+  return ((second % cycle) + cycle) % cycle >= DEVICE_LABEL_TURN.urlSec;
+}
+
+/**
+ * The label's words in at most `maxLines` lines of `width`: the longest wording that fits whole
+ * ("graph-device-agent: sign in only if you are at kiosk-3" down to "Only at kiosk-3"), else
+ * "Only at:" and the label shortened with "…".
+ */
+export function deviceLabelLines(label: string, width: number, maxLines: number): string[] {
+  const wordings = [
+    `${APP_NAME}: sign in only if you are at ${label}`,
+    `Sign in only if you are at ${label}`,
+    `Only if you are at ${label}`,
+    `Only at ${label}`,
+  ];
+  for (const wording of wordings) {
+    const lines = wrapText(wording, width, SMALL, { breakAfter: '-_.' });
+    if (lines.length <= maxLines) return lines;
+  }
+  // A label too long for the room: the warning stays whole, the label is shortened.
+  if (maxLines < 2) return wrapText(`Only at ${label}`, width, SMALL, { breakAfter: '-_.', maxLines });
+  return ['Only at:', ...wrapText(label, width, SMALL, { breakAfter: '-_.', maxLines: maxLines - 1 })];
+}
+
+/** The URL's lines, or at the label's turn, the label's in as many lines at most. */
+function urlOrLabel(screen: DeviceCodeScreen, now: number, url: string[], width: number): string[] {
+  if (!showsDeviceLabel(screen, now) || !screen.device) return url;
+  return deviceLabelLines(screen.device, width, url.length);
 }
 
 /** Seconds left as the countdown shows them: rounded up, so 0 means expired. */
@@ -183,7 +234,7 @@ function drawQrLayout(frame: Frame, screen: DeviceCodeScreen, now: number, qr: Q
   const room = countdownY - 2 - top;
   const urlHeight = url.length * SMALL.height;
   let y = top + Math.max(0, Math.floor((room - urlHeight) / 2));
-  for (const line of url) {
+  for (const line of urlOrLabel(screen, now, url, column)) {
     drawText(frame, line, 0, y, SMALL);
     y += SMALL.height;
   }
@@ -204,11 +255,8 @@ function drawDeviceCodeTextOnly(frame: Frame, screen: DeviceCodeScreen, now: num
   // The URL may take what the code leaves, up to three lines.
   const urlRoom = Math.min(3, Math.floor((bottom - codeHeight - 4) / SMALL.height));
   const url = wrapUrl(screen.verificationUri, width, urlRoom);
-  let y = 0;
-  for (const line of url) {
-    drawCentered(frame, line, y, SMALL);
-    y += SMALL.height;
-  }
+  urlOrLabel(screen, now, url, width).forEach((line, i) => drawCentered(frame, line, i * SMALL.height, SMALL));
+  let y = url.length * SMALL.height;
 
   // Centre the code between the URL and the status lines, in a box when there is room for one.
   const free = bottom - y - codeHeight;
@@ -285,7 +333,7 @@ function drawCompactLargeCode(frame: Frame, screen: DeviceCodeScreen, now: numbe
     }
   }
   const urlY = frame.height - url.length * SMALL.height;
-  url.forEach((line, i) => drawText(frame, line, 0, urlY + i * SMALL.height, SMALL));
+  urlOrLabel(screen, now, url, width).forEach((line, i) => drawText(frame, line, 0, urlY + i * SMALL.height, SMALL));
   return true;
 }
 
@@ -310,7 +358,7 @@ function drawCompactSmallCode(frame: Frame, screen: DeviceCodeScreen, now: numbe
   const urlTop = code.length * SMALL.height;
   const url = wrapUrl(screen.verificationUri, width, Math.max(1, Math.floor((frame.height - urlTop) / SMALL.height)));
   const urlY = Math.min(urlTop, frame.height - url.length * SMALL.height);
-  url.forEach((line, i) => drawText(frame, line, 0, urlY + i * SMALL.height, SMALL));
+  urlOrLabel(screen, now, url, width).forEach((line, i) => drawText(frame, line, 0, urlY + i * SMALL.height, SMALL));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import jsqr from 'jsqr';
 import { ELLIPSIS, LARGE, LARGE_CONDENSED, SMALL } from '../../src/display/font.js';
 import type { Frame } from '../../src/display/frame.js';
 import { fitQr } from '../../src/display/qr.js';
-import { formatCountdown, renderScreen, renderTestPattern, testPatternText } from '../../src/display/screens.js';
+import { APP_NAME, deviceLabelLines, formatCountdown, renderScreen, renderTestPattern, showsDeviceLabel, testPatternText } from '../../src/display/screens.js';
 import type { Screen } from '../../src/display/screens.js';
 import { decodeAll, decodeText, readingOrder } from './decode-text.js';
 
@@ -122,6 +122,66 @@ describe('device-code screen: legible in every layout', () => {
       }
     });
   }
+});
+
+/** Short and long device labels: a hostname, and the 40 characters the setting allows. */
+const LABELS = ['kiosk-3', 'Reception desk, 2nd floor, Building B-12'];
+
+/** The first moment from `now` on at which the label is (or is not) shown instead of the URL. */
+function momentWhen(label: boolean, device: string): number {
+  const screen = { device, issuedAt: now - 28_000 };
+  let t = now;
+  while (showsDeviceLabel(screen, t) !== label) t += 1000;
+  return t;
+}
+
+describe('device-code screen: the device label takes turns with the URL, the code and QR stay as they are', () => {
+  for (const layout of LAYOUTS) {
+    for (const device of LABELS) {
+      it(`${layout.name}, label "${device}"`, () => {
+        const size = { width: 128, height: layout.height };
+        const extra = { ...(layout.offline ? { offline: true } : {}), device } as Partial<Screen>;
+        const withLabel = deviceCode(layout.code, layout.url, extra);
+        const { device: _d, ...withoutLabel } = withLabel as Extract<Screen, { kind: 'device-code' }>;
+
+        // The URL's turn: exactly the pixels of the screen without a label.
+        const urlTime = momentWhen(false, device);
+        assert.ok(renderScreen(withLabel, urlTime, size).equals(renderScreen(withoutLabel, urlTime, size)));
+
+        // The label's turn: the code in the same font, the QR code, the time left, and the label.
+        const labelTime = momentWhen(true, device);
+        const frame = renderScreen(withLabel, labelTime, size);
+        const plain = renderScreen(withoutLabel, labelTime, size);
+        const small = readingOrder(frame, SMALL);
+        const codeRuns = (f: Frame): string[] => [...decodeText(f, LARGE), ...decodeText(f, LARGE_CONDENSED), ...decodeText(f, SMALL)]
+          .filter((r) => r.text.includes(layout.code) || layout.code.includes(r.text) && r.text.length >= 4).map((r) => `${r.font}@${r.x},${r.y}:${r.text}`);
+        assert.deepEqual(codeRuns(frame), codeRuns(plain), 'the code is drawn as without a label');
+        if (layout.qr) assert.equal(scanQr(frame), layout.url);
+        if (layout.countdown) assert.ok(small.includes(formatCountdown(now + 872_000 - labelTime)), `no time left: ${small}`);
+        // A 40-character label does not fit every layout whole: then it is shortened, never the warning.
+        const words = (text: string): string => text.replace(/\s+/g, '');
+        if (!words(small).includes(words(device))) {
+          assert.ok(device.length > 20 && words(small).includes(words(device.slice(0, 9))) && small.includes(ELLIPSIS), `label not legible: ${small}`);
+        }
+        assert.match(words(small), /[Oo]nlyifyouareat|Onlyat/, small);
+        assert.ok(!small.includes(layout.url), 'the label is in place of the URL, not beside it');
+      });
+    }
+  }
+
+  it('names the app and says "only if you are at" when the lines allow it, the label alone when they do not', () => {
+    assert.deepEqual(deviceLabelLines('kiosk-3', 128, 3), [`${APP_NAME}:`, 'sign in only if you', 'are at kiosk-3']);
+    assert.deepEqual(deviceLabelLines('kiosk-3', 128, 2), ['Sign in only if you', 'are at kiosk-3']);
+    assert.deepEqual(deviceLabelLines('kiosk-3', 62, 4), ['Sign in', 'only if', 'you are at', 'kiosk-3']);
+    assert.deepEqual(deviceLabelLines('kiosk-3', 128, 1), ['Only at kiosk-3']);
+  });
+
+  it('shows the label 2 s in every 6, and the URL the rest: the label turns cost two redraws of the URL lines per 6 s', () => {
+    const screen = { device: 'kiosk-3', issuedAt: 0 };
+    assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map((s) => showsDeviceLabel(screen, s * 1000 + 500)),
+      [false, false, false, false, true, true, false, false, false, false, true, true]);
+    assert.equal(showsDeviceLabel({ issuedAt: 0 }, 4500), false, 'no label configured: the URL all the time');
+  });
 });
 
 describe('device-code screen', () => {
