@@ -85,11 +85,12 @@ export const APP_NAME = 'graph-device-agent';
 
 /**
  * How the device label takes turns with the URL, in whole seconds of the code's life: the URL for
- * 4 s (it has to be read and typed), then the label for 2 s. Not every other second: a turn
- * rewrites the URL's lines (a few hundred bytes on the I2C bus), and two turns in six seconds keep
- * the median tick at the countdown's few bytes (hardware/display.md).
+ * 7 s (it has to be read and typed), then the label for 3 s. Not every other second: a turn
+ * rewrites the URL's lines (up to ~400 bytes on the I2C bus, ~35 ms at 100 kHz), so every other
+ * second would make each tick cost that; two turns in ten seconds leave 8 of 10 ticks at the
+ * countdown's few bytes (hardware/display.md).
  */
-export const DEVICE_LABEL_TURN = { urlSec: 4, labelSec: 2 } as const;
+export const DEVICE_LABEL_TURN = { urlSec: 7, labelSec: 3 } as const;
 
 /** True when the device-code screen shows the device label (in place of the URL) at `now`. */
 export function showsDeviceLabel(screen: { device?: string; issuedAt: number }, now: number): boolean {

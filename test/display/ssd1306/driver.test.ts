@@ -112,6 +112,33 @@ describe('Ssd1306Display on an SSD1306', () => {
     });
   }
 
+  for (const c of countdowns.filter((x) => !x.offline)) {
+    it(`with a device label taking turns with the URL: the median tick within the countdown's budget, a turn rewrites the URL's lines only: 128x${c.height}, ${c.layout}`, async () => {
+      const { emulator, display } = rig({ height: c.height });
+      await display.open();
+      const size = { width: 128, height: c.height };
+      const screen: Screen = { kind: 'device-code', userCode: c.code, verificationUri: c.url, issuedAt: 0, expiresAt: 900_000, device: 'Reception 2nd floor' };
+      await display.show(renderScreen(screen, 0, size));
+      const ticks: number[] = [];
+      for (let t = 1_400; t <= 900_400; t += 1_000) {
+        emulator.resetStats();
+        const frame = renderScreen(screen, t, size);
+        await display.show(frame);
+        ticks.push(emulator.stats.wireBytes);
+        if (t % 10_000 === 7_400) assertShows(emulator.visibleFrame(), frame, `label at ${t / 1000} s`);
+      }
+      const sorted = [...ticks].sort((a, b) => a - b);
+      const turns = ticks.filter((b) => b > TICK_BUDGET);
+      assert.ok(sorted[Math.floor(sorted.length / 2)]! <= TICK_BUDGET, 'the median tick is a countdown tick');
+      assert.ok(turns.length <= Math.ceil(ticks.length / 5), `${turns.length} of ${ticks.length} ticks were turns: two in ten seconds at most`);
+      // A turn rewrites the URL's lines and nothing else: well under half a frame (~35 ms at 100 kHz).
+      assert.ok(Math.max(...turns) <= 0.4 * FULL_FRAME_WIRE_BYTES, `a turn sent ${Math.max(...turns)} bytes`);
+      const perSecond = ticks.reduce((a, b) => a + b, 0) / ticks.length;
+      // About 80 B/s against the countdown's 7: 8% of a full frame a second, ~7 ms of bus a second at 100 kHz.
+      assert.ok(perSecond <= 2 * TICK_BUDGET, `${perSecond.toFixed(1)} bytes a second on average`);
+    });
+  }
+
   it('sends only the newest of the frames shown while one is on the bus, one write at a time', async () => {
     const snapshots: Frame[] = [];
     const setup = rig({}, { onTransaction: () => snapshots.push(setup.emulator.visibleFrame()) });
