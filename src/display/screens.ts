@@ -385,44 +385,103 @@ function syncTexts(screen: SignedInScreen, now: number, options: RenderOptions):
 }
 
 /**
- * The status line: sync time on the left, connection on the right. When it is tight, "Online"
- * goes first (the dot says it), then the sync text gets shorter; "Offline" always stays.
+ * The status line: sync time on the left, connection on the right, and between them the page
+ * mark ("2/3") when the job lines take turns. When it is tight, "Online" goes first (the dot says
+ * it), then the sync text gets shorter; "Offline" and the page mark always stay.
  */
-function drawStatusLine(frame: Frame, screen: SignedInScreen, now: number, options: RenderOptions, y: number): void {
+function drawStatusLine(frame: Frame, screen: SignedInScreen, now: number, options: RenderOptions, y: number, mark: string): void {
   const icon = screen.online ? 'online' : 'offline';
   const iconWidth = ICON_SIZE[icon].width;
   const word = screen.online ? 'Online' : 'Offline';
+  const markWidth = mark ? measureText(mark, SMALL) + 4 : 0;
   const choices = syncTexts(screen, now, options).flatMap((sync) =>
     screen.online ? [{ sync, word }, { sync, word: '' }] : [{ sync, word }]);
   const stateWidth = (w: string): number => iconWidth + (w ? 2 + measureText(w, SMALL) : 0);
-  const fit = choices.find((c) => measureText(c.sync, SMALL) + 6 + stateWidth(c.word) <= frame.width);
-  const chosen = fit ?? { sync: ellipsize(choices[choices.length - 1]?.sync ?? '', frame.width - 6 - stateWidth(word), SMALL), word };
+  const fit = choices.find((c) => measureText(c.sync, SMALL) + 6 + markWidth + stateWidth(c.word) <= frame.width);
+  const chosen = fit ?? { sync: ellipsize(choices[choices.length - 1]?.sync ?? '', frame.width - 6 - markWidth - stateWidth(word), SMALL), word };
   drawText(frame, chosen.sync, 0, y, SMALL);
   const stateX = frame.width - stateWidth(chosen.word);
   drawIcon(frame, icon, stateX, y + 1);
   if (chosen.word) drawText(frame, chosen.word, stateX + iconWidth + 2, y, SMALL);
+  if (mark) drawText(frame, mark, stateX - markWidth, y, SMALL);
 }
 
-function drawSignedIn(frame: Frame, screen: SignedInScreen, now: number, options: RenderOptions): void {
-  const width = frame.width;
-  const compact = isCompact(frame);
-  const statusY = frame.height - SMALL.height;
+/**
+ * The I2C bytes a second a page change may cost on average: under the countdown's budget of 5% of
+ * a full frame (1,034 bytes) a tick (test/display/ssd1306/driver.test.ts).
+ */
+const PAGING_BYTES_PER_SECOND = 50;
+/** The shortest a page stays, however few its lines: long enough to read one. */
+const MIN_PAGE_MS = 4000;
+
+/**
+ * How long a page stays: the bytes a change rewrites (every controller page, 8 rows, that the
+ * lines cross, plus the page mark and the commands) at {@link PAGING_BYTES_PER_SECOND}.
+ */
+function pagePeriodMs(linesTop: number, rows: number, width: number): number {
+  const controllerPages = Math.ceil((linesTop + rows * SMALL.height) / 8) - Math.floor(linesTop / 8);
+  const bytes = controllerPages * width + 40;
+  return Math.max(MIN_PAGE_MS, Math.ceil(bytes / PAGING_BYTES_PER_SECOND) * 1000);
+}
+
+/** Where the signed-in screen puts things on a panel of `size`, and its job lines in pages. */
+interface SignedInLayout {
+  nameFont: Font;
+  name: string;
+  linesTop: number;
+  statusY: number;
+  /** The lines, page by page: each page fills the room between the name and the status line. */
+  pages: string[][];
+  /** How long each page stays, when there are two or more. */
+  periodMs: number;
+}
+
+function signedInLayout(screen: SignedInScreen, size: FrameSize): SignedInLayout {
+  const width = size.width;
+  const compact = isCompact(size);
+  const statusY = size.height - SMALL.height;
   // The name large when it fits; long names drop to the small font rather than lose letters.
   const nameFont = largestFitting(screen.name, width, [LARGE, LARGE_CONDENSED]) ?? SMALL;
   const name = ellipsize(screen.name, width, nameFont);
-  drawText(frame, name, 0, 0, nameFont);
   let y = nameFont === SMALL ? SMALL.height : nameFont.height;
-  if (!compact) {
-    y += 1;
-    frame.fillRect(0, y, width, 1); // a rule under the name
-    y += 3;
-  }
-  const linesRoom = Math.floor((statusY - y - (compact ? 0 : 1)) / SMALL.height);
-  screen.lines.slice(0, Math.max(0, linesRoom)).forEach((line) => {
-    drawText(frame, ellipsize(line, width, SMALL), 0, y, SMALL);
+  if (!compact) y += 4; // a rule under the name, with a row of space either side
+  const rows = Math.max(0, Math.floor((statusY - y - (compact ? 0 : 1)) / SMALL.height));
+  const pages: string[][] = [];
+  if (rows > 0) for (let i = 0; i < screen.lines.length; i += rows) pages.push(screen.lines.slice(i, i + rows));
+  if (pages.length === 0) pages.push([]);
+  return { nameFont, name, linesTop: y, statusY, pages, periodMs: pagePeriodMs(y, rows, width) };
+}
+
+/**
+ * How the signed-in screen's job lines take turns on a panel of `size`: in `pages` pages (1 when
+ * they all fit), each for `periodMs`. The agent redraws every `periodMs` only while pages > 1.
+ * The period grows with the rows a page rewrites (4 s for one line, 14 s for four), so a page
+ * change costs the I2C bus no more a second than a tick of the code screen's countdown may (5% of
+ * a full frame).
+ */
+export function signedInPaging(screen: Screen, size: FrameSize): { pages: number; periodMs: number } {
+  if (screen.kind !== 'signed-in') return { pages: 1, periodMs: 0 };
+  const layout = signedInLayout(screen, size);
+  return { pages: layout.pages.length, periodMs: layout.periodMs };
+}
+
+/** The page shown at `now`: pages follow the wall clock, so the same moment draws the same page. */
+function pageAt(layout: SignedInLayout, now: number): number {
+  return Math.floor(now / layout.periodMs) % layout.pages.length;
+}
+
+function drawSignedIn(frame: Frame, screen: SignedInScreen, now: number, options: RenderOptions): void {
+  const layout = signedInLayout(screen, frame);
+  drawText(frame, layout.name, 0, 0, layout.nameFont);
+  if (!isCompact(frame)) frame.fillRect(0, layout.linesTop - 3, frame.width, 1); // a rule under the name
+  const page = pageAt(layout, now);
+  let y = layout.linesTop;
+  for (const line of layout.pages[page] ?? []) {
+    drawText(frame, ellipsize(line, frame.width, SMALL), 0, y, SMALL);
     y += SMALL.height;
-  });
-  drawStatusLine(frame, screen, now, options, statusY);
+  }
+  const mark = layout.pages.length > 1 ? `${page + 1}/${layout.pages.length}` : '';
+  drawStatusLine(frame, screen, now, options, layout.statusY, mark);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import jsqr from 'jsqr';
 import { ELLIPSIS, LARGE, LARGE_CONDENSED, SMALL } from '../../src/display/font.js';
 import type { Frame } from '../../src/display/frame.js';
 import { fitQr } from '../../src/display/qr.js';
-import { APP_NAME, deviceLabelLines, formatCountdown, renderScreen, renderTestPattern, showsDeviceLabel, testPatternText } from '../../src/display/screens.js';
+import { APP_NAME, deviceLabelLines, formatCountdown, renderScreen, renderTestPattern, showsDeviceLabel, signedInPaging, testPatternText } from '../../src/display/screens.js';
 import type { Screen } from '../../src/display/screens.js';
 import { decodeAll, decodeText, readingOrder } from './decode-text.js';
 
@@ -239,9 +239,38 @@ describe('signed-in screen', () => {
       assert.ok(texts.includes('Megan Bowen'), JSON.stringify(texts));
       assert.ok(texts.includes(`Manager: Miriam Grah${ELLIPSIS}`), JSON.stringify(texts));
       assert.ok(texts.includes('Synced 10:41'), JSON.stringify(texts));
-      assert.ok(texts.includes('Online'), JSON.stringify(texts));
+      // 128x32 has room for one of the two lines: they take turns, "1/2" says so, and the dot alone says online.
+      assert.ok(texts.includes(size.height === 64 ? 'Online' : '1/2'), JSON.stringify(texts));
     });
   }
+
+  const jobs = ['Manager: Miriam Graham', 'Next: 10:30 Stand-up', 'Status: Available', 'Unread mail: 3', 'Job title: Retail Manager'];
+  for (const size of SIZES) {
+    it(`shows every job line over time at ${size.width}x${size.height}: pages with a page mark, then round again`, () => {
+      const paging = signedInPaging({ ...screen, lines: jobs }, size);
+      assert.equal(paging.pages, size.height === 64 ? 2 : 5);
+      const seen: string[] = [];
+      const marks: string[] = [];
+      for (let page = 0; page < paging.pages * 2; page++) {
+        // Mid-page moments: pages follow the clock, so any moment within one draws the same page.
+        const at = Math.ceil(now / paging.periodMs) * paging.periodMs + page * paging.periodMs + paging.periodMs / 2;
+        const frame = renderScreen({ ...screen, lines: jobs }, at, size, { timeZone: 'UTC' });
+        const small = decodeText(frame, SMALL).map((r) => r.text);
+        seen.push(...small.filter((t) => jobs.some((j) => j.startsWith(t.replace(ELLIPSIS, '')) && t.length > 4)));
+        marks.push(small.find((t) => /^\d\/\d$/.test(t)) ?? '');
+      }
+      for (const job of jobs) assert.ok(seen.some((t) => job.startsWith(t.replace(ELLIPSIS, ''))), `"${job}" never shown: ${JSON.stringify(seen)}`);
+      const expectedMarks = Array.from({ length: paging.pages }, (_, i) => `${i + 1}/${paging.pages}`);
+      assert.deepEqual(marks.slice(0, paging.pages).sort(), expectedMarks, 'each page once per round, each with its mark');
+      assert.deepEqual(marks.slice(paging.pages), marks.slice(0, paging.pages), 'then round again in the same order');
+    });
+  }
+
+  it('does not page, and so needs no redraws, when every line fits', () => {
+    assert.deepEqual(signedInPaging({ ...screen, lines: jobs.slice(0, 4) }, SIZES[0]), { pages: 1, periodMs: 14_000 });
+    const frame = renderScreen({ ...screen, lines: jobs.slice(0, 4) }, now, SIZES[0], { timeZone: 'UTC' });
+    assert.ok(!decodeText(frame, SMALL).some((r) => /^\d\/\d$/.test(r.text)), 'no page mark');
+  });
 
   it('shows both lines at 128x64, and "Offline" with an older day as a date', () => {
     const frame = renderScreen({ ...screen, online: false, lastSyncAt: now - 3 * 86_400_000 }, now, { width: 128, height: 64 }, { timeZone: 'UTC' });

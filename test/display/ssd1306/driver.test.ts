@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Frame } from '../../../src/display/frame.js';
-import { renderScreen, type Screen } from '../../../src/display/screens.js';
+import { renderScreen, signedInPaging, type Screen } from '../../../src/display/screens.js';
 import { rotateFrame180 } from '../../support/ssd1306-emulator.js';
 import { border, checker, assertShows, checkedRigs, textish } from './helpers.js';
 
@@ -136,6 +136,28 @@ describe('Ssd1306Display on an SSD1306', () => {
       const perSecond = ticks.reduce((a, b) => a + b, 0) / ticks.length;
       // About 80 B/s against the countdown's 7: 8% of a full frame a second, ~7 ms of bus a second at 100 kHz.
       assert.ok(perSecond <= 2 * TICK_BUDGET, `${perSecond.toFixed(1)} bytes a second on average`);
+    });
+  }
+
+  for (const height of [64, 32] as const) {
+    it(`turns a page of job lines within the countdown's bus budget a second: 128x${height}`, async () => {
+      const { emulator, display } = rig({ height });
+      await display.open();
+      const size = { width: 128, height };
+      const lines = ['Manager: Miriam Graham', 'Next: 10:30 Stand-up', 'Status: Available', 'Unread mail: 3', 'Job title: Retail Manager',
+        'Presence: In a meeting', 'Next: 14:00 Design review', 'Location: Building 4'];
+      const screen: Screen = { kind: 'signed-in', name: 'Megan Bowen', lines, lastSyncAt: 0, online: true };
+      const { pages, periodMs } = signedInPaging(screen, size);
+      assert.ok(pages > 1);
+      await display.show(renderScreen(screen, periodMs / 2, size, { timeZone: 'UTC' }));
+      for (let page = 1; page <= pages; page++) {
+        emulator.resetStats();
+        const frame = renderScreen(screen, page * periodMs + periodMs / 2, size, { timeZone: 'UTC' });
+        await display.show(frame);
+        assertShows(emulator.visibleFrame(), frame, `page ${page}`);
+        const perSecond = emulator.stats.wireBytes / (periodMs / 1000);
+        assert.ok(perSecond <= TICK_BUDGET, `page ${page} sent ${emulator.stats.wireBytes} bytes, ${perSecond.toFixed(1)} a second (budget ${TICK_BUDGET})`);
+      }
     });
   }
 
