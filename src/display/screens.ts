@@ -1,7 +1,7 @@
 import { Frame } from './frame.js';
 import type { FrameSize } from './frame.js';
 import {
-  LARGE, LARGE_CONDENSED, SMALL, drawText, ellipsize, measureText, wrapText,
+  LARGE, LARGE_CONDENSED, SMALL, canDraw, drawText, ellipsize, measureText, wrapText,
 } from './font.js';
 import type { Font } from './font.js';
 import { drawIcon, ICON_SIZE } from './icons.js';
@@ -257,7 +257,7 @@ function drawDeviceCodeTextOnly(frame: Frame, screen: DeviceCodeScreen, now: num
   const urlRoom = Math.min(3, Math.floor((bottom - codeHeight - 4) / SMALL.height));
   const url = wrapUrl(screen.verificationUri, width, urlRoom);
   urlOrLabel(screen, now, url, width).forEach((line, i) => drawCentered(frame, line, i * SMALL.height, SMALL));
-  let y = url.length * SMALL.height;
+  const y = url.length * SMALL.height;
 
   // Centre the code between the URL and the status lines, in a box when there is room for one.
   const free = bottom - y - codeHeight;
@@ -418,10 +418,22 @@ const MIN_PAGE_MS = 4000;
  * How long a page stays: the bytes a change rewrites (every controller page, 8 rows, that the
  * lines cross, plus the page mark and the commands) at {@link PAGING_BYTES_PER_SECOND}.
  */
-function pagePeriodMs(linesTop: number, rows: number, width: number): number {
-  const controllerPages = Math.ceil((linesTop + rows * SMALL.height) / 8) - Math.floor(linesTop / 8);
+function pagePeriodMs(linesTop: number, linesHeight: number, width: number): number {
+  const controllerPages = Math.ceil((linesTop + linesHeight) / 8) - Math.floor(linesTop / 8);
   const bytes = controllerPages * width + 40;
   return Math.max(MIN_PAGE_MS, Math.ceil(bytes / PAGING_BYTES_PER_SECOND) * 1000);
+}
+
+/** A job line as drawn: the small font, or for CJK (which it lacks) a 16 px one. */
+interface JobLine {
+  text: string;
+  font: Font;
+}
+
+function jobLine(line: string, width: number): JobLine {
+  if (canDraw(SMALL, line) || !canDraw(LARGE, line)) return { text: ellipsize(line, width, SMALL), font: SMALL };
+  const font = largestFitting(line, width, [LARGE, LARGE_CONDENSED]) ?? LARGE_CONDENSED;
+  return { text: ellipsize(line, width, font), font };
 }
 
 /** Where the signed-in screen puts things on a panel of `size`, and its job lines in pages. */
@@ -431,25 +443,51 @@ interface SignedInLayout {
   linesTop: number;
   statusY: number;
   /** The lines, page by page: each page fills the room between the name and the status line. */
-  pages: string[][];
+  pages: JobLine[][];
+  /** Pages whose 16 px line takes the status line's row (128x32 with a CJK name and a CJK line). */
+  overStatus: ReadonlySet<number>;
   /** How long each page stays, when there are two or more. */
   periodMs: number;
+}
+
+/** The name large when it fits; long names drop to the small font rather than lose letters (CJK: the condensed one). */
+function nameFontFor(name: string, width: number): Font {
+  return largestFitting(name, width, [LARGE, LARGE_CONDENSED]) ?? (canDraw(SMALL, name) ? SMALL : LARGE_CONDENSED);
 }
 
 function signedInLayout(screen: SignedInScreen, size: FrameSize): SignedInLayout {
   const width = size.width;
   const compact = isCompact(size);
   const statusY = size.height - SMALL.height;
-  // The name large when it fits; long names drop to the small font rather than lose letters.
-  const nameFont = largestFitting(screen.name, width, [LARGE, LARGE_CONDENSED]) ?? SMALL;
+  const lines = screen.lines.map((line) => jobLine(line, width));
+  const tallest = Math.max(0, ...lines.map((l) => l.font.height));
+  let nameFont = nameFontFor(screen.name, width);
+  const top = (font: Font): number => (font === SMALL ? SMALL.height : font.height) + (compact ? 0 : 4); // 4: the rule under the name
+  const room = (font: Font): number => statusY - top(font) - (compact ? 0 : 1);
+  // A CJK line on 128x32 needs 16 rows: the name goes small for it when it can.
+  if (room(nameFont) < tallest && canDraw(SMALL, screen.name)) nameFont = SMALL;
+  const linesTop = top(nameFont);
+  const height = Math.max(0, room(nameFont));
+  const pages: JobLine[][] = [];
+  const overStatus = new Set<number>();
+  let page: JobLine[] = [];
+  let used = 0;
+  for (const line of lines) {
+    if (page.length > 0 && used + line.font.height > height) {
+      pages.push(page);
+      page = [];
+      used = 0;
+    }
+    if (line.font.height > height) {
+      if (line.font.height > height + SMALL.height) continue; // no room on this panel at all
+      overStatus.add(pages.length);
+    }
+    page.push(line);
+    used += line.font.height;
+  }
+  if (page.length > 0 || pages.length === 0) pages.push(page);
   const name = ellipsize(screen.name, width, nameFont);
-  let y = nameFont === SMALL ? SMALL.height : nameFont.height;
-  if (!compact) y += 4; // a rule under the name, with a row of space either side
-  const rows = Math.max(0, Math.floor((statusY - y - (compact ? 0 : 1)) / SMALL.height));
-  const pages: string[][] = [];
-  if (rows > 0) for (let i = 0; i < screen.lines.length; i += rows) pages.push(screen.lines.slice(i, i + rows));
-  if (pages.length === 0) pages.push([]);
-  return { nameFont, name, linesTop: y, statusY, pages, periodMs: pagePeriodMs(y, rows, width) };
+  return { nameFont, name, linesTop, statusY, pages, overStatus, periodMs: pagePeriodMs(linesTop, Math.max(height, tallest), width) };
 }
 
 /**
@@ -477,11 +515,11 @@ function drawSignedIn(frame: Frame, screen: SignedInScreen, now: number, options
   const page = pageAt(layout, now);
   let y = layout.linesTop;
   for (const line of layout.pages[page] ?? []) {
-    drawText(frame, ellipsize(line, frame.width, SMALL), 0, y, SMALL);
-    y += SMALL.height;
+    drawText(frame, line.text, 0, y, line.font);
+    y += line.font.height;
   }
   const mark = layout.pages.length > 1 ? `${page + 1}/${layout.pages.length}` : '';
-  drawStatusLine(frame, screen, now, options, layout.statusY, mark);
+  if (!layout.overStatus.has(page)) drawStatusLine(frame, screen, now, options, layout.statusY, mark);
 }
 
 // ---------------------------------------------------------------------------------------------

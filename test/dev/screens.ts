@@ -36,6 +36,13 @@ const screens: Record<string, Screen> = {
     kind: 'signed-in', name: 'Megan Bowen', lines: ['Manager: Miriam Graham', 'Next: Design review 14:00'],
     lastSyncAt: now - 5 * 60_000, online: true,
   },
+  'signed-in-unicode': {
+    kind: 'signed-in', name: 'José Müller-Łukasiewicz', lines: ['Nächstes: Straße', 'Руководитель: Анна', 'Next: 10:30 定例会議'],
+    lastSyncAt: now - 5 * 60_000, online: true,
+  },
+  'signed-in-cjk': {
+    kind: 'signed-in', name: '山田 太郎', lines: ['Next: 10:30 定例会議', 'Σύσκεψη 14:00'], lastSyncAt: now - 5 * 60_000, online: true,
+  },
   'signed-in-offline': {
     kind: 'signed-in', name: 'Alex Wilber', lines: ['No manager on record'], lastSyncAt: now - 3 * 86_400_000, online: false,
   },
