@@ -212,7 +212,7 @@ export function canDraw(font: Font, text: string): boolean {
  * invisible joiners that are left (they would each take a cell).
  */
 export function textChars(text: string): string[] {
-  return [...text.normalize('NFC')].filter((char) => !/[\p{M}\u200b-\u200f\u2060\ufeff]/u.test(char));
+  return [...text.normalize('NFC')].filter((char) => !/[\p{M}\u00ad\u200b-\u200f\u2060\ufeff]/u.test(char));
 }
 
 /** Columns from this character's left edge to the next one's. */

@@ -136,3 +136,15 @@ describe('glyph tables load lazily', () => {
     });
   });
 });
+
+describe('invisible characters take no room', () => {
+  it('a soft hyphen, a zero-width joiner or a stray combining mark draws nothing', () => {
+    assert.equal(measureText('Straße\u00ad\u200d', SMALL), measureText('Straße', SMALL));
+  });
+
+  it('Vietnamese letters the 5x8 font lacks read as their base letter', () => {
+    // "ễ" (U+1EC5) is not in the 5x8 font: drawn as "e"; the name keeps its six letters.
+    assert.equal(roundTrip('Nguy\u1ec5n', SMALL), 'Nguyen');
+    assert.equal(roundTrip('Nguy\u1ec5n', LARGE), 'Nguyen');
+  });
+});
