@@ -1,5 +1,5 @@
 import type { Display } from '../display/display.js';
-import { warmUpScreens } from '../display/screens.js';
+import { signedInPaging, warmUpScreens } from '../display/screens.js';
 import { ScreenSession } from '../display/screen-session.js';
 import type { Button } from '../button/button.js';
 import type { IdentityPort, DeviceCodeAttempt } from '../auth/identity.js';
@@ -31,6 +31,8 @@ export interface AgentOptions {
   /** The display failed, or the button could not be started (notifications). */
   onFault?: (part: 'display' | 'button', error: string) => void;
   random?: () => number;
+  /** Which device this is (config device.label): the code screen says to sign in only there. */
+  deviceLabel?: string;
 }
 
 
@@ -102,6 +104,7 @@ export class Agent {
   async stop(): Promise<void> {
     this.dispatch({ type: 'stop' });
     this.stopCountdown();
+    this.screen.stopPaging();
     for (const t of [this.retryTimer, this.confirmTimer, this.sleepTimer]) if (t !== undefined) this.timers.clearTimeout(t);
     await Promise.resolve(this.options.jobs.stop());
     await this.options.button.stop().catch((err: unknown) => this.log.warn({ event: 'button.error', err: String(err) }, 'could not release the button'));
@@ -131,6 +134,7 @@ export class Agent {
       this.options.onStateChange?.(state, description);
       if (state.name === 'showing-code') this.startCountdown();
       else this.stopCountdown();
+      this.updatePaging();
       // A sign-in by another process counts from the first code of this sign-in on.
       if (state.name === 'signed-in' || state.name === 'stopping') this.elsewhereMark = undefined;
       if (state.name !== before.name) this.scheduleSleep(state);
@@ -251,6 +255,7 @@ export class Agent {
       this.asleep = true;
       this.log.info({ event: 'display.sleep', after_ms: after }, 'display off (burn-in protection); a press wakes it');
       this.screen.setPower(false);
+      this.updatePaging();
     }, after);
   }
 
@@ -259,6 +264,7 @@ export class Agent {
       this.asleep = false;
       this.log.info({ event: 'display.wake' }, 'display on');
       this.screen.setPower(true);
+      this.updatePaging();
     }
     if (this.current.name === 'signed-in' && this.sleepTimer !== undefined) this.scheduleSleep(this.current);
   }
@@ -305,10 +311,30 @@ export class Agent {
     this.screen.stopCountdown();
   }
 
+  /**
+   * Job lines that do not fit the panel take turns in pages (screens.ts): redrawn every page period
+   * while they do, and only then, so a signed-in agent with lines that fit stays at 0% CPU. Not
+   * while the panel sleeps.
+   */
+  private updatePaging(): void {
+    const state = this.current;
+    const { display } = this.options;
+    const paging = state.name === 'signed-in' && !this.asleep
+      ? signedInPaging(screenFor(state, this.now(), this.screenOptions()), { width: display.width, height: display.height })
+      : { pages: 1, periodMs: 0 };
+    if (paging.pages > 1) this.screen.startPaging(() => void this.redraw(), paging.periodMs);
+    else this.screen.stopPaging();
+  }
+
+  private screenOptions(): { deviceLabel?: string } {
+    return this.options.deviceLabel ? { deviceLabel: this.options.deviceLabel } : {};
+  }
+
   /** Draws the current state. Frames are serialized; a failing display never stops the agent. */
   private redraw(): Promise<void> {
     const state = this.current;
     // Skipped when a newer state's frame is queued behind it (on the way out, every frame is drawn).
-    return this.screen.draw((now) => screenFor(state, now), () => state !== this.current && this.current.name !== 'stopping');
+    const options = this.screenOptions();
+    return this.screen.draw((now) => screenFor(state, now, options), () => state !== this.current && this.current.name !== 'stopping');
   }
 }

@@ -5,7 +5,12 @@ import type { State } from './machine.js';
 /** How long a new code says why it is needed (in place of the QR code), before the QR comes back. */
 export const WHY_SHOWN_MS = 20_000;
 
-export function screenFor(state: State, now = Date.now()): Screen {
+export interface ScreenForOptions {
+  /** Which device this is (config device.label), for the code screen. */
+  deviceLabel?: string;
+}
+
+export function screenFor(state: State, now = Date.now(), options: ScreenForOptions = {}): Screen {
   switch (state.name) {
     case 'starting':
       return { kind: 'starting' };
@@ -22,6 +27,7 @@ export function screenFor(state: State, now = Date.now()): Screen {
         expiresAt: state.code.expiresAt,
         offline: state.offline,
         ...(state.why && now - state.code.issuedAt < WHY_SHOWN_MS ? { notice: state.why } : {}),
+        ...(options.deviceLabel ? { device: options.deviceLabel } : {}),
       };
     case 'signed-in':
       return {

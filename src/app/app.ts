@@ -98,6 +98,7 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
     },
     onError: onJobError,
     splayMs: (job) => splayMs(fraction, cronPeriodMs(job.schedule), config.graph.splay),
+    lineTimeZone: config.graph.timeZone,
     ...(overrides.cron ? { cron: overrides.cron } : {}),
     ...(overrides.timers ? { timers: overrides.timers } : {}),
   });
@@ -118,6 +119,7 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
     ...(overrides.displayOpen ? { displayOpen: true } : {}),
     confirmTimeoutMs: config.button.confirmTimeoutMs,
     sleepAfterMs: config.display.sleepAfterSec * 1000,
+    deviceLabel: config.device.label,
     ...(overrides.now ? { now: overrides.now } : {}),
     ...(overrides.timers ? { timers: overrides.timers } : {}),
     ...(onStateChange || notifier ? {

@@ -97,6 +97,7 @@ function msalIdentityOptions(
     ...(config.auth.authorityMetadata ? { authorityMetadata: config.auth.authorityMetadata } : {}),
     minPollIntervalSec: config.signIn.minPollIntervalSec,
     maxOfflineBackoffMs: config.signIn.offlineRetryMaxSec * 1000,
+    deviceLabel: config.device.label,
     logger,
     ...parts,
   };
@@ -110,7 +111,10 @@ export function createTokenCache(config: ResolvedConfig, logger: Logger, key: Bu
 
 /** The Graph client, with tokens from `tokens` (the identity: acquireTokenSilent). */
 export function createGraphClient(config: ResolvedConfig, logger: Logger, options: { http: HttpsClient; tokens: TokenProvider }): GraphClient {
-  return new GraphClient({ http: options.http, baseUrl: config.graph.baseUrl, tokens: options.tokens, logger: logger.child({ component: 'graph' }) });
+  return new GraphClient({
+    http: options.http, baseUrl: config.graph.baseUrl, tokens: options.tokens, logger: logger.child({ component: 'graph' }),
+    timeZone: config.graph.timeZone,
+  });
 }
 
 /** The configured jobs, or the Python sample's (the user and their manager). */

@@ -24,6 +24,8 @@ export interface MsalIdentityOptions {
   minPollIntervalSec?: number;
   /** Longest wait between polls while the network is down. */
   maxOfflineBackoffMs?: number;
+  /** Which device this is (config device.label): in the log with each code and sign-in. */
+  deviceLabel?: string;
   logger: Logger;
   now?: () => number;
   /**
@@ -228,6 +230,7 @@ export class MsalIdentity implements IdentityPort, CachedAccounts {
         };
         this.log.info({
           event: 'device_code.issued',
+          device: this.options.deviceLabel,
           user_code: code.userCode,
           verification_uri: code.verificationUri,
           expires_at: new Date(code.expiresAt).toISOString(),
@@ -245,7 +248,7 @@ export class MsalIdentity implements IdentityPort, CachedAccounts {
         if (!auth?.account) throw new SignInFailedError({ kind: 'server', reason: 'The server sent no account' }, 'token reply without an account');
         this.account = auth.account;
         this.recordTokens({ kind: 'signed-in', account: auth.account.username, at: this.now() });
-        this.log.info({ event: 'signin.succeeded', account: auth.account.username, display_name: auth.account.name, tenant: auth.account.tenantId }, `signed in as ${auth.account.username}`);
+        this.log.info({ event: 'signin.succeeded', device: this.options.deviceLabel, account: auth.account.username, display_name: auth.account.name, tenant: auth.account.tenantId }, `signed in as ${auth.account.username}`);
         return toAccount(auth.account);
       },
       (err: unknown) => {

@@ -62,7 +62,7 @@ export async function loginCommand(options: LoginOptions): Promise<number> {
   const attempt = identity.startDeviceCode((code: DeviceCode) => {
     const minutes = Math.max(1, Math.round((code.expiresAt - Date.now()) / 60_000));
     out(`To sign in, open ${code.verificationUri} and enter the code ${code.userCode} (valid for ${minutes} min). Ctrl-C cancels.\n`);
-    void show({ kind: 'device-code', userCode: code.userCode, verificationUri: code.verificationUri, issuedAt: code.issuedAt, expiresAt: code.expiresAt });
+    void show({ kind: 'device-code', userCode: code.userCode, verificationUri: code.verificationUri, issuedAt: code.issuedAt, expiresAt: code.expiresAt, device: config.device.label });
   });
   let cancelled = false;
   const cancel = (): void => {

@@ -88,6 +88,7 @@ export async function runJobCommand(options: RunJobOptions, io: RunJobIo = {}): 
       jobs: [spec],
       logger: logger.child({ component: 'jobs' }),
       onResult: () => undefined,
+      lineTimeZone: config.graph.timeZone,
     });
     let run: JobRun;
     try {

@@ -14,6 +14,7 @@ import { checkFilePaths, checkPathText } from './paths.js';
 import { MICROSOFT_LOGIN_HOSTS, checkAuthorityEndpoints, checkGraphUrl } from './hosts.js';
 import { withEnvOverrides } from './env-overrides.js';
 import { DEFAULT_JOBS, validateJobs } from '../graph/jobs.js';
+import { defaultDeviceLabel } from './settings.js';
 
 /** A validated configuration with every path made absolute and every default filled in. */
 export interface ResolvedConfig extends Config {
@@ -22,9 +23,33 @@ export interface ResolvedConfig extends Config {
   /** The second folder the agent may write to, absolute; undefined when not set. */
   outputDirectory?: string;
   cache: Config['cache'] & { path: string; keyFile: string };
-  /** The label, defaulted to the hostname. */
+  /** The label is the hostname when none is configured. */
   device: Config['device'] & { label: string };
+  /** The time zone is the device's when none is configured. */
+  graph: Config['graph'] & { timeZone: string };
 }
+
+/**
+ * The zone Graph is asked to give times in when `graph.timeZone` is not set: the device's (TZ,
+ * else /etc/localtime, as Intl reads them), UTC when it has none.
+ */
+export function deviceTimeZone(env: NodeJS.ProcessEnv = process.env): string {
+  const tz = env.TZ?.replace(/^:/, '');
+  if (tz && isIanaZone(tz)) return tz;
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+function isIanaZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A zone name Graph's Prefer header can carry: IANA ("Europe/Berlin") or Windows ("W. Europe Standard Time"). */
+const TIME_ZONE_NAME = /^[A-Za-z0-9_ .()+\-/]+$/;
 
 export { defaultConfigCandidates, findConfigFile } from './locate.js';
 
@@ -237,6 +262,9 @@ function resolvePaths(config: Config, file: string | undefined, env: NodeJS.Proc
     pngGiven: config.display.pngPath,
     outputs: (jobs ?? []).flatMap((j, i) => (j.outputFile ? [{ field: `graph.jobs[${i}].outputFile`, given: config.graph.jobs![i]!.outputFile!, file: j.outputFile }] : [])),
   }, problems);
+  if (config.graph.timeZone !== undefined && !TIME_ZONE_NAME.test(config.graph.timeZone)) {
+    problems.push(`graph.timeZone: ${JSON.stringify(config.graph.timeZone)} is not a time zone name: use an IANA name such as "Europe/Berlin" or a Windows one such as "W. Europe Standard Time"`);
+  }
   if (problems.length > 0) throw new ConfigError(file, problems);
   return {
     ...config,
@@ -246,9 +274,8 @@ function resolvePaths(config: Config, file: string | undefined, env: NodeJS.Proc
     network: { ...config.network, ...(caFile ? { caFile } : {}) },
     cache: { ...config.cache, path: cachePath, keyFile },
     display,
-    graph: { ...config.graph, jobs },
-    // A hostname can be up to 64 characters: the label is at most 40.
-    device: { ...config.device, label: config.device.label ?? (hostname().slice(0, 40) || 'this device') },
+    graph: { ...config.graph, timeZone: config.graph.timeZone ?? deviceTimeZone(env), jobs },
+    device: { ...config.device, label: config.device.label ?? defaultDeviceLabel(hostname()) },
     notify: {
       ...config.notify,
       targets: config.notify.targets.map((t) => ({ ...t, ...(t.bearerTokenFile ? { bearerTokenFile: abs(t.bearerTokenFile) } : {}) })),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AUTH, BUTTON, CACHE, DEFAULTS, DEVICE, DISPLAY, GRAPH_JOB, GRAPH_SPLAY, LOG, METRICS, NETWORK, NOTIFY, SIGN_IN, type Section, type Setting } from './settings.js';
+import { AUTH, BUTTON, CACHE, DEFAULTS, DEVICE, DISPLAY, GRAPH, GRAPH_JOB, GRAPH_SPLAY, LOG, METRICS, NETWORK, NOTIFY, SIGN_IN, type Section, type Setting } from './settings.js';
 
 /**
  * The configuration file, as one zod schema. Every object is strict, so a misspelt key is an error
@@ -43,7 +43,13 @@ function setting<S extends Setting>(s: S): SettingSchema<S> {
     case 'enum': base = z.enum(s.values); break;
     // One literal per value, as before: the error message for a wrong height stays the same.
     case 'choice': base = s.values.length === 1 ? z.literal(s.values[0]) : z.union(s.values.map((v) => z.literal(v))); break;
-    case 'string': base = z.string(); break;
+    case 'string': {
+      let text = z.string();
+      if (s.minLength !== undefined) text = text.min(s.minLength);
+      if (s.maxLength !== undefined) text = text.max(s.maxLength);
+      base = text;
+      break;
+    }
   }
   const withDefault = 'default' in s && s.default !== undefined ? base.default(s.default as never) : base.optional();
   return withDefault.describe(s.doc) as unknown as SettingSchema<S>;
@@ -108,6 +114,7 @@ export const GraphSchema = z.strictObject({
   jobs: z.array(GraphJobSchema).max(MAX_JOBS, { error: `expected at most ${MAX_JOBS} jobs` }).optional().describe(`what to fetch and show; by default the user and their manager, every 15 minutes (at most ${MAX_JOBS} jobs)`),
   splay: z.union([z.enum(GRAPH_SPLAY.words), z.number().min(0).max(GRAPH_SPLAY.maxSec)]).default(GRAPH_SPLAY.default)
     .describe(GRAPH_SPLAY.doc),
+  ...section(GRAPH).shape,
 });
 
 export const NetworkSchema = section(NETWORK);
@@ -118,9 +125,7 @@ export const LogSchema = section(LOG);
 export const SignInSchema = section(SIGN_IN);
 export const MetricsSchema = section(METRICS);
 
-export const DeviceSchema = z.strictObject({
-  label: z.string().min(1).max(40).optional().describe(DEVICE.label.doc),
-});
+export const DeviceSchema = section(DEVICE);
 
 /** The events a notification target can be limited to (src/notify/notification.ts names them). */
 export const NOTIFY_EVENTS = ['signin.needed', 'signin.succeeded', 'graph.failing', 'graph.recovered', 'signin.refresh_old', 'device.display_failed', 'device.button_failed', 'test'] as const;
@@ -175,7 +180,7 @@ export const ConfigSchema = z.strictObject({
   button: ButtonSchema.prefault({}).describe('the push button'),
   log: LogSchema.prefault({}).describe('the JSON log on stdout (the journal)'),
   signIn: SignInSchema.prefault({}).describe('the device code flow\'s pace'),
-  device: DeviceSchema.prefault({}).describe('the device itself'),
+  device: DeviceSchema.prefault({}).describe('which device this is'),
   notify: NotifySchema.prefault({}).describe('notifications: tell a person when the device needs them'),
   metrics: MetricsSchema.prefault({}).describe('Prometheus metrics for node_exporter\'s textfile collector'),
   stateDirectory: z.string().optional()

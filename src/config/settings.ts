@@ -17,8 +17,8 @@ export type Setting =
   | { type: 'enum'; values: readonly [string, ...string[]]; default: string; doc: string }
   /** One of a few numbers. */
   | { type: 'choice'; values: readonly [number, ...number[]]; default: number; doc: string }
-  /** Free text: optional (a path, say), or with a default (a name). */
-  | { type: 'string'; default?: string; doc: string };
+  /** Free text: optional (a path, say), or with a default (a name); of `minLength`..`maxLength` characters when given. */
+  | { type: 'string'; default?: string; minLength?: number; maxLength?: number; doc: string };
 
 export type Section = Readonly<Record<string, Setting>>;
 
@@ -122,9 +122,26 @@ export const AUTH = {
   },
 } as const satisfies Section;
 
-/** The device itself: how people and notifications name it. */
+/** Which device this is: on the code screen, in the sign-in log lines and in notifications. */
 export const DEVICE = {
-  label: { type: 'string', doc: 'a short name for this device (1-40 characters), shown to the person signing in and in notifications; defaults to the hostname' },
+  label: {
+    type: 'string', minLength: 1, maxLength: 40,
+    doc: 'a short name for this device (1-40 characters), shown on the code screen ("Sign in only if you are at LABEL") and logged with each sign-in; the hostname by default',
+  },
+} as const satisfies Section;
+
+/** The device label when none is configured: the hostname, cut to the label's 40 characters. */
+export function defaultDeviceLabel(hostname: string): string {
+  const label = hostname.trim().slice(0, DEVICE.label.maxLength);
+  return label === '' ? 'this device' : label;
+}
+
+/** Graph settings that are plain data (the base URL and the jobs have checks of their own: schema.ts). */
+export const GRAPH = {
+  timeZone: {
+    type: 'string', minLength: 1, maxLength: 64,
+    doc: 'the zone Graph gives calendar times in (its `Prefer: outlook.timezone` header): an IANA name ("Europe/Berlin") or a Windows one ("W. Europe Standard Time"); the device\'s zone by default (TZ, else /etc/localtime), UTC if it has none',
+  },
 } as const satisfies Section;
 
 /** Notifications (the list of targets is not plain data: schema.ts). */
@@ -158,7 +175,7 @@ export function accepts(setting: Setting, value: unknown): boolean {
     case 'choice':
       return typeof value === 'number' && (setting.values as readonly number[]).includes(value);
     case 'string':
-      return typeof value === 'string';
+      return typeof value === 'string' && value.length >= (setting.minLength ?? 0) && value.length <= (setting.maxLength ?? Infinity);
   }
 }
 

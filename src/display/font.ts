@@ -1,12 +1,20 @@
 import { createRequire } from 'node:module';
 import type { Frame } from './frame.js';
+import { cjkGlyph, fixedGlyphs } from './unicode-glyphs.js';
 
 /**
  * Bitmap fonts from `oled-font-pack` (the oled-i2c-bus font format: `fontData` holds `width`
  * numbers per character, one per column, bit 0 at the top; `lookup` lists the characters in
  * order). We trim each font to the columns its glyphs actually use and add our own spacing, so
  * one source font gives a roomy and a condensed variant, and every character of a font has the
- * same advance (monospace keeps wrapping, ellipsis and the text decoder in the tests simple).
+ * same advance (monospace keeps wrapping, ellipsis and the text decoder in the tests simple),
+ * except CJK characters, which take a 16 px cell (two of the 16 px fonts' cells).
+ *
+ * Beyond ASCII (unicode-glyphs.ts, loaded on the first such character): Latin-1, Latin
+ * Extended-A, Greek and Cyrillic from the public-domain 5x8 font in every font (rows doubled in
+ * the 16 px ones), CJK from GNU Unifont in the 16 px fonts. Anything else falls back to its
+ * letter without accents (NFKD, marks dropped: "ệ" → "e"), else to an empty box: right-to-left
+ * scripts, emoji and CJK in the 8 px font. Never to "?", which stays a question mark.
  */
 
 /** One character's pixels: `columns[i]` is column i, bit r lit = row r lit. */
@@ -25,8 +33,12 @@ export interface Font {
   readonly spacing: number;
   /** Rows that hold capitals and digits (the rest is room for descenders). */
   readonly capHeight: number;
-  /** Every character this font can draw; anything else is drawn as `?`. */
+  /** The ASCII characters (and "…") this font draws from its own pack font; see {@link glyphOf} for the rest. */
   readonly glyphs: ReadonlyMap<string, Glyph>;
+  /** Rows per row of a 5x8 glyph beyond ASCII: 1 in the 8 px font, 2 in the 16 px ones. */
+  readonly unicodeScale: 1 | 2;
+  /** Draws CJK from Unifont (16 px tall fonts only). */
+  readonly cjk: boolean;
 }
 
 /** The shape of an oled-font-pack font module. */
@@ -63,6 +75,8 @@ interface FontOptions {
   capHeight: number;
   /** Columns (already trimmed) of the ellipsis, which no pack font has. */
   ellipsis: number[];
+  unicodeScale: 1 | 2;
+  cjk: boolean;
 }
 
 function makeFont(source: PackFont, options: FontOptions): Font {
@@ -82,6 +96,8 @@ function makeFont(source: PackFont, options: FontOptions): Font {
     spacing: options.spacing,
     capHeight: options.capHeight,
     glyphs,
+    unicodeScale: options.unicodeScale,
+    cjk: options.cjk,
   };
 }
 
@@ -91,7 +107,7 @@ const retro8x16 = packFont('retro_8x16');
 /** Body text: 5 px wide letters with real descenders on an 8 px pitch; 21 characters per 128 px. */
 export const SMALL: Font = makeFont(small6x8, {
   name: 'small', firstColumn: 1, inkWidth: 5, spacing: 1, capHeight: 7,
-  ellipsis: [0x40, 0x00, 0x40, 0x00, 0x40],
+  ellipsis: [0x40, 0x00, 0x40, 0x00, 0x40], unicodeScale: 1, cjk: false,
 });
 
 /**
@@ -100,31 +116,141 @@ export const SMALL: Font = makeFont(small6x8, {
  */
 export const LARGE: Font = makeFont(retro8x16, {
   name: 'large', firstColumn: 1, inkWidth: 6, spacing: 2, capHeight: 14,
-  ellipsis: [0x3000, 0x0000, 0x3000, 0x0000, 0x3000, 0x0000],
+  ellipsis: [0x3000, 0x0000, 0x3000, 0x0000, 0x3000, 0x0000], unicodeScale: 2, cjk: true,
 });
 
 /** The same glyphs one column closer (7 px per character): a 9-character code in 62 px. */
 export const LARGE_CONDENSED: Font = makeFont(retro8x16, {
   name: 'large-condensed', firstColumn: 1, inkWidth: 6, spacing: 1, capHeight: 14,
-  ellipsis: [0x3000, 0x0000, 0x3000, 0x0000, 0x3000, 0x0000],
+  ellipsis: [0x3000, 0x0000, 0x3000, 0x0000, 0x3000, 0x0000], unicodeScale: 2, cjk: true,
 });
 
 export const FONTS: readonly Font[] = [SMALL, LARGE, LARGE_CONDENSED];
 
-/** The glyph drawn for a character (`?` for characters the font lacks). */
+/** Glyphs beyond ASCII, per font, as they were first asked for (null: the font has none). */
+const resolved = new WeakMap<Font, Map<string, Glyph | null>>();
+
+/** The font's own glyph for `char` (ASCII, the 5x8 table, Unifont), without any fallback. */
+function ownGlyph(font: Font, char: string): Glyph | undefined {
+  const ascii = font.glyphs.get(char);
+  if (ascii || char < '\u00a0') return ascii;
+  let cache = resolved.get(font);
+  if (!cache) resolved.set(font, (cache = new Map()));
+  const known = cache.get(char);
+  if (known !== undefined) return known ?? undefined;
+  const glyph = fixedGlyph(font, char) ?? (font.cjk ? wideGlyph(font, char) : undefined);
+  cache.set(char, glyph ?? null);
+  return glyph;
+}
+
+function fixedGlyph(font: Font, char: string): Glyph | undefined {
+  const fixed = fixedGlyphs().get(char);
+  if (!fixed) return undefined;
+  if ('sameAs' in fixed) {
+    const same = font.glyphs.get(fixed.sameAs);
+    return same && { char, columns: same.columns };
+  }
+  const ink = font.advance - font.spacing;
+  const columns = new Array<number>(font.advance).fill(0);
+  for (let c = 0; c < Math.min(5, ink); c++) {
+    let bits = 0;
+    fixed.rows.forEach((row, r) => {
+      if ((row >> (7 - c)) & 1) bits |= font.unicodeScale === 2 ? 0b11 << (2 * r) : 1 << r;
+    });
+    columns[c] = bits;
+  }
+  return { char, columns };
+}
+
+/** A CJK glyph: Unifont's 16 columns, then the font's spacing. */
+function wideGlyph(font: Font, char: string): Glyph | undefined {
+  const rows = cjkGlyph(char);
+  if (!rows) return undefined;
+  const columns = new Array<number>(16 + font.spacing).fill(0);
+  for (let c = 0; c < 16; c++) {
+    let bits = 0;
+    rows.forEach((row, r) => {
+      if ((row >> (15 - c)) & 1) bits |= 1 << r;
+    });
+    columns[c] = bits;
+  }
+  return { char, columns };
+}
+
+/** The letter without its accents ("ệ" → "e", "ﬀ" stays), when the font has that. */
+function accentlessGlyph(font: Font, char: string): Glyph | undefined {
+  const base = char.normalize('NFKD').replace(/\p{M}/gu, '');
+  if (base === char || [...base].length !== 1) return undefined;
+  const glyph = ownGlyph(font, base);
+  return glyph && { char, columns: glyph.columns };
+}
+
+/** An empty box, one cell wide: "a character this panel cannot show" (emoji, Arabic, Hebrew...). */
+function boxGlyph(font: Font): Glyph {
+  const scale = font.unicodeScale;
+  const row = (r: number): number => (scale === 2 ? 0b11 << (2 * r) : 1 << r);
+  const side = [1, 2, 3, 4, 5, 6].reduce((bits, r) => bits | row(r), 0);
+  const edge = row(1) | row(6);
+  const ink = [side, edge, edge, side];
+  const columns = new Array<number>(font.advance).fill(0);
+  ink.forEach((bits, c) => (columns[c] = bits));
+  return { char: '\ufffd', columns };
+}
+
+/** The glyph drawn for a character: the font's, else the letter without accents, else an empty box. */
 export function glyphOf(font: Font, char: string): Glyph {
-  return font.glyphs.get(char) ?? font.glyphs.get('?') ?? { char: '?', columns: [] };
+  return ownGlyph(font, char) ?? accentlessGlyph(font, char) ?? boxGlyph(font);
+}
+
+/** True when the font draws every character of `text` as itself or its letter (no box). */
+export function canDraw(font: Font, text: string): boolean {
+  return textChars(text).every((char) => ownGlyph(font, char) !== undefined || accentlessGlyph(font, char) !== undefined);
+}
+
+/**
+ * The characters of `text` as drawn: composed (NFC: "e" + U+0301 is "é"), without the marks and
+ * invisible joiners that are left (they would each take a cell).
+ */
+export function textChars(text: string): string[] {
+  return [...text.normalize('NFC')].filter((char) => !/[\p{M}\u00ad\u200b-\u200f\u2060\ufeff]/u.test(char));
+}
+
+/** Columns from this character's left edge to the next one's. */
+function advanceOf(font: Font, char: string): number {
+  return glyphOf(font, char).columns.length;
 }
 
 /** Width in pixels of the ink of `text` (no spacing after the last character). */
 export function measureText(text: string, font: Font): number {
-  const n = [...text].length;
-  return n === 0 ? 0 : n * font.advance - font.spacing;
+  return measureChars(textChars(text), font);
 }
 
-/** How many characters fit in `width` pixels. */
+function measureChars(chars: readonly string[], font: Font): number {
+  if (chars.length === 0) return 0;
+  return chars.reduce((w, char) => w + advanceOf(font, char), 0) - font.spacing;
+}
+
+/** How many characters of the narrow cell fit in `width` pixels. */
 export function charsThatFit(width: number, font: Font): number {
   return Math.max(0, Math.floor((width + font.spacing) / font.advance));
+}
+
+/** How many of the first `chars` fit in `width` pixels. */
+function fitCount(chars: readonly string[], width: number, font: Font): number {
+  let used = -font.spacing;
+  for (let i = 0; i < chars.length; i++) {
+    used += advanceOf(font, chars[i]!);
+    if (used > width) return i;
+  }
+  return chars.length;
+}
+
+/** The first of `chars` that fit in `width` with "…" after them, and the "…". */
+function cutWithEllipsis(chars: readonly string[], width: number, font: Font): string {
+  const room = width - advanceOf(font, ELLIPSIS);
+  if (room < -font.spacing) return '';
+  const keep = room < 0 ? 0 : fitCount(chars, room, font);
+  return chars.slice(0, keep).join('').trimEnd() + ELLIPSIS;
 }
 
 export interface DrawTextOptions {
@@ -140,16 +266,16 @@ export interface DrawTextOptions {
 export function drawText(frame: Frame, text: string, x: number, y: number, font: Font, options: DrawTextOptions = {}): number {
   const on = options.on ?? true;
   let cx = x;
-  const chars = [...text];
+  const chars = textChars(text);
   chars.forEach((char, i) => {
     const { columns } = glyphOf(font, char);
     const last = i === chars.length - 1;
-    const width = last ? font.advance - font.spacing : font.advance;
+    const width = last ? columns.length - font.spacing : columns.length;
     for (let c = 0; c < width; c++) {
       const bits = columns[c] ?? 0;
       for (let r = 0; r < font.height; r++) frame.set(cx + c, y + r, ((bits >> r) & 1) === 1 ? on : !on);
     }
-    cx += font.advance;
+    cx += columns.length;
   });
   return chars.length === 0 ? x : cx - font.spacing;
 }
@@ -159,11 +285,9 @@ export function drawText(frame: Frame, text: string, x: number, y: number, font:
  * glyph: the result is whole characters that fit.
  */
 export function ellipsize(text: string, width: number, font: Font): string {
-  const chars = [...text];
-  const max = charsThatFit(width, font);
-  if (chars.length <= max) return text;
-  if (max <= 0) return '';
-  return chars.slice(0, max - 1).join('').trimEnd() + ELLIPSIS;
+  const chars = textChars(text);
+  if (measureChars(chars, font) <= width) return text;
+  return cutWithEllipsis(chars, width, font);
 }
 
 export interface WrapOptions {
@@ -181,8 +305,7 @@ export interface WrapOptions {
  * characters, then anywhere in a word too long for a line. Explicit "\n" starts a new line.
  */
 export function wrapText(text: string, width: number, font: Font, options: WrapOptions = {}): string[] {
-  const perLine = charsThatFit(width, font);
-  if (perLine <= 0) return [];
+  if (charsThatFit(width, font) <= 0) return [];
   const breakAfter = options.breakAfter ?? '-/._:';
   const lines: string[] = [];
   for (const paragraph of text.split('\n')) {
@@ -192,12 +315,13 @@ export function wrapText(text: string, width: number, font: Font, options: WrapO
       continue;
     }
     while (rest.length > 0) {
-      const chars = [...rest];
-      if (chars.length <= perLine) {
+      const chars = textChars(rest);
+      const perLine = fitCount(chars, width, font);
+      if (perLine >= chars.length) {
         lines.push(rest);
         break;
       }
-      const cut = breakPoint(chars, perLine, breakAfter);
+      const cut = breakPoint(chars, Math.max(1, perLine), breakAfter);
       lines.push(chars.slice(0, cut).join('').trimEnd());
       rest = chars.slice(cut).join('').trimStart();
     }
@@ -212,10 +336,8 @@ export function wrapText(text: string, width: number, font: Font, options: WrapO
 
 /** `text` ending in "…" (shortened if needed) to say that more was left out. */
 export function withEllipsis(text: string, width: number, font: Font): string {
-  const chars = [...text.trimEnd()];
-  const max = charsThatFit(width, font);
-  if (max <= 0) return '';
-  return chars.slice(0, max - 1).join('').trimEnd() + ELLIPSIS;
+  if (charsThatFit(width, font) <= 0) return '';
+  return cutWithEllipsis(textChars(text.trimEnd()), width, font);
 }
 
 /** Index at which to cut `chars` so the first line has at most `perLine` characters. */

@@ -26,6 +26,7 @@ export class ScreenSession {
   private drawing: Promise<void> = Promise.resolve();
   private failed = false;
   private countdown: unknown;
+  private paging: { periodMs: number; timer: unknown; interval: unknown } | undefined;
   private readonly now: () => number;
   private readonly timers: Omit<Clock, 'now'>;
 
@@ -76,6 +77,32 @@ export class ScreenSession {
     this.countdown = this.timers.setInterval(tick, COUNTDOWN_REDRAW_MS);
   }
 
+  /**
+   * Calls `tick` (it redraws) every `periodMs`, half way through each period of the wall clock, so
+   * a page that follows the clock (screens.ts) has changed whatever the timer's jitter; until
+   * {@link stopPaging}. A second start with the same period is ignored; another period restarts it.
+   */
+  startPaging(tick: () => void, periodMs: number): void {
+    if (this.paging?.periodMs === periodMs) return;
+    this.stopPaging();
+    const untilMiddle = periodMs - ((this.now() - periodMs / 2) % periodMs + periodMs) % periodMs;
+    const paging: { periodMs: number; timer: unknown; interval: unknown } = { periodMs, timer: undefined, interval: undefined };
+    paging.timer = this.timers.setTimeout(() => {
+      paging.timer = undefined;
+      tick();
+      paging.interval = this.timers.setInterval(tick, periodMs);
+    }, untilMiddle);
+    this.paging = paging;
+  }
+
+  stopPaging(): void {
+    const paging = this.paging;
+    if (!paging) return;
+    if (paging.timer !== undefined) this.timers.clearTimeout(paging.timer);
+    if (paging.interval !== undefined) this.timers.clearInterval(paging.interval);
+    this.paging = undefined;
+  }
+
   stopCountdown(): void {
     if (this.countdown === undefined) return;
     this.timers.clearInterval(this.countdown);
@@ -89,6 +116,7 @@ export class ScreenSession {
   /** Waits for the frames queued, then releases the display with the last frame left on it. */
   async close(): Promise<void> {
     this.stopCountdown();
+    this.stopPaging();
     await this.drawing;
     await this.options.display.close({ blank: false }).catch((err: unknown) => this.problem(err));
   }

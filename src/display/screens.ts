@@ -1,7 +1,7 @@
 import { Frame } from './frame.js';
 import type { FrameSize } from './frame.js';
 import {
-  LARGE, LARGE_CONDENSED, SMALL, drawText, ellipsize, measureText, wrapText,
+  LARGE, LARGE_CONDENSED, SMALL, canDraw, drawText, ellipsize, measureText, wrapText,
 } from './font.js';
 import type { Font } from './font.js';
 import { drawIcon, ICON_SIZE } from './icons.js';
@@ -23,6 +23,11 @@ export type Screen =
       offline?: boolean;
       /** Why a new sign-in is needed ("The sign-in expired"): one line under the code, in place of the QR. */
       notice?: string;
+      /**
+       * Which device this is (config device.label): "Sign in only if you are at LABEL" takes turns
+       * with the URL (RFC 8628 §5.4), so a code sent to someone elsewhere reads as what it is.
+       */
+      device?: string;
     }
   | { kind: 'signed-in'; name: string; lines: string[]; lastSyncAt?: number; online: boolean }
   | {
@@ -80,6 +85,53 @@ export function formatCountdown(ms: number): string {
   const s = total % 60;
   const ss = String(s).padStart(2, '0');
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+/** The name Microsoft's sign-in page asks about is the app registration's; this is the program's. */
+export const APP_NAME = 'graph-device-agent';
+
+/**
+ * How the device label takes turns with the URL, in whole seconds of the code's life: the URL for
+ * 7 s (it has to be read and typed), then the label for 3 s. Not every other second: a turn
+ * rewrites the URL's lines (up to ~400 bytes on the I2C bus, ~35 ms at 100 kHz), so every other
+ * second would make each tick cost that; two turns in ten seconds leave 8 of 10 ticks at the
+ * countdown's few bytes (hardware/display.md).
+ */
+export const DEVICE_LABEL_TURN = { urlSec: 7, labelSec: 3 } as const;
+
+/** True when the device-code screen shows the device label (in place of the URL) at `now`. */
+export function showsDeviceLabel(screen: { device?: string; issuedAt: number }, now: number): boolean {
+  if (!screen.device) return false;
+  const cycle = DEVICE_LABEL_TURN.urlSec + DEVICE_LABEL_TURN.labelSec;
+  const second = Math.floor((now - screen.issuedAt) / 1000);
+  return ((second % cycle) + cycle) % cycle >= DEVICE_LABEL_TURN.urlSec;
+}
+
+/**
+ * The label's words in at most `maxLines` lines of `width`: the longest wording that fits whole
+ * ("graph-device-agent: sign in only if you are at kiosk-3" down to "Only at kiosk-3"), else
+ * "Only at:" and the label shortened with "…".
+ */
+export function deviceLabelLines(label: string, width: number, maxLines: number): string[] {
+  const wordings = [
+    `${APP_NAME}: sign in only if you are at ${label}`,
+    `Sign in only if you are at ${label}`,
+    `Only if you are at ${label}`,
+    `Only at ${label}`,
+  ];
+  for (const wording of wordings) {
+    const lines = wrapText(wording, width, SMALL, { breakAfter: '-_.' });
+    if (lines.length <= maxLines) return lines;
+  }
+  // A label too long for the room: the warning stays whole, the label is shortened.
+  if (maxLines < 2) return wrapText(`Only at ${label}`, width, SMALL, { breakAfter: '-_.', maxLines });
+  return ['Only at:', ...wrapText(label, width, SMALL, { breakAfter: '-_.', maxLines: maxLines - 1 })];
+}
+
+/** The URL's lines, or at the label's turn, the label's in as many lines at most. */
+function urlOrLabel(screen: DeviceCodeScreen, now: number, url: string[], width: number): string[] {
+  if (!showsDeviceLabel(screen, now) || !screen.device) return url;
+  return deviceLabelLines(screen.device, width, url.length);
 }
 
 /** Seconds left as the countdown shows them: rounded up, so 0 means expired. */
@@ -190,7 +242,7 @@ function drawQrLayout(frame: Frame, screen: DeviceCodeScreen, now: number, qr: Q
   const room = countdownY - 2 - top;
   const urlHeight = url.length * SMALL.height;
   let y = top + Math.max(0, Math.floor((room - urlHeight) / 2));
-  for (const line of url) {
+  for (const line of urlOrLabel(screen, now, url, column)) {
     drawText(frame, line, 0, y, SMALL);
     y += SMALL.height;
   }
@@ -211,11 +263,8 @@ function drawDeviceCodeTextOnly(frame: Frame, screen: DeviceCodeScreen, now: num
   // The URL may take what the code leaves, up to three lines.
   const urlRoom = Math.min(3, Math.floor((bottom - codeHeight - 4) / SMALL.height));
   const url = wrapUrl(screen.verificationUri, width, urlRoom);
-  let y = 0;
-  for (const line of url) {
-    drawCentered(frame, line, y, SMALL);
-    y += SMALL.height;
-  }
+  urlOrLabel(screen, now, url, width).forEach((line, i) => drawCentered(frame, line, i * SMALL.height, SMALL));
+  const y = url.length * SMALL.height;
 
   // Centre the code between the URL and the status lines, in a box when there is room for one.
   const free = bottom - y - codeHeight;
@@ -292,7 +341,7 @@ function drawCompactLargeCode(frame: Frame, screen: DeviceCodeScreen, now: numbe
     }
   }
   const urlY = frame.height - url.length * SMALL.height;
-  url.forEach((line, i) => drawText(frame, line, 0, urlY + i * SMALL.height, SMALL));
+  urlOrLabel(screen, now, url, width).forEach((line, i) => drawText(frame, line, 0, urlY + i * SMALL.height, SMALL));
   return true;
 }
 
@@ -317,7 +366,7 @@ function drawCompactSmallCode(frame: Frame, screen: DeviceCodeScreen, now: numbe
   const urlTop = code.length * SMALL.height;
   const url = wrapUrl(screen.verificationUri, width, Math.max(1, Math.floor((frame.height - urlTop) / SMALL.height)));
   const urlY = Math.min(urlTop, frame.height - url.length * SMALL.height);
-  url.forEach((line, i) => drawText(frame, line, 0, urlY + i * SMALL.height, SMALL));
+  urlOrLabel(screen, now, url, width).forEach((line, i) => drawText(frame, line, 0, urlY + i * SMALL.height, SMALL));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -343,44 +392,141 @@ function syncTexts(screen: SignedInScreen, now: number, options: RenderOptions):
 }
 
 /**
- * The status line: sync time on the left, connection on the right. When it is tight, "Online"
- * goes first (the dot says it), then the sync text gets shorter; "Offline" always stays.
+ * The status line: sync time on the left, connection on the right, and between them the page
+ * mark ("2/3") when the job lines take turns. When it is tight, "Online" goes first (the dot says
+ * it), then the sync text gets shorter; "Offline" and the page mark always stay.
  */
-function drawStatusLine(frame: Frame, screen: SignedInScreen, now: number, options: RenderOptions, y: number): void {
+function drawStatusLine(frame: Frame, screen: SignedInScreen, now: number, options: RenderOptions, y: number, mark: string): void {
   const icon = screen.online ? 'online' : 'offline';
   const iconWidth = ICON_SIZE[icon].width;
   const word = screen.online ? 'Online' : 'Offline';
+  const markWidth = mark ? measureText(mark, SMALL) + 4 : 0;
   const choices = syncTexts(screen, now, options).flatMap((sync) =>
     screen.online ? [{ sync, word }, { sync, word: '' }] : [{ sync, word }]);
   const stateWidth = (w: string): number => iconWidth + (w ? 2 + measureText(w, SMALL) : 0);
-  const fit = choices.find((c) => measureText(c.sync, SMALL) + 6 + stateWidth(c.word) <= frame.width);
-  const chosen = fit ?? { sync: ellipsize(choices[choices.length - 1]?.sync ?? '', frame.width - 6 - stateWidth(word), SMALL), word };
+  const fit = choices.find((c) => measureText(c.sync, SMALL) + 6 + markWidth + stateWidth(c.word) <= frame.width);
+  const chosen = fit ?? { sync: ellipsize(choices[choices.length - 1]?.sync ?? '', frame.width - 6 - markWidth - stateWidth(word), SMALL), word };
   drawText(frame, chosen.sync, 0, y, SMALL);
   const stateX = frame.width - stateWidth(chosen.word);
   drawIcon(frame, icon, stateX, y + 1);
   if (chosen.word) drawText(frame, chosen.word, stateX + iconWidth + 2, y, SMALL);
+  if (mark) drawText(frame, mark, stateX - markWidth, y, SMALL);
+}
+
+/**
+ * The I2C bytes a second a page change may cost on average: under the countdown's budget of 5% of
+ * a full frame (1,034 bytes) a tick (test/display/ssd1306/driver.test.ts).
+ */
+const PAGING_BYTES_PER_SECOND = 50;
+/** The shortest a page stays, however few its lines: long enough to read one. */
+const MIN_PAGE_MS = 4000;
+
+/**
+ * How long a page stays: the bytes a change rewrites (every controller page, 8 rows, that the
+ * lines cross, plus the page mark and the commands) at {@link PAGING_BYTES_PER_SECOND}.
+ */
+function pagePeriodMs(linesTop: number, linesHeight: number, width: number): number {
+  const controllerPages = Math.ceil((linesTop + linesHeight) / 8) - Math.floor(linesTop / 8);
+  const bytes = controllerPages * width + 40;
+  return Math.max(MIN_PAGE_MS, Math.ceil(bytes / PAGING_BYTES_PER_SECOND) * 1000);
+}
+
+/** A job line as drawn: the small font, or for CJK (which it lacks) a 16 px one. */
+interface JobLine {
+  text: string;
+  font: Font;
+}
+
+function jobLine(line: string, width: number): JobLine {
+  if (canDraw(SMALL, line) || !canDraw(LARGE, line)) return { text: ellipsize(line, width, SMALL), font: SMALL };
+  const font = largestFitting(line, width, [LARGE, LARGE_CONDENSED]) ?? LARGE_CONDENSED;
+  return { text: ellipsize(line, width, font), font };
+}
+
+/** Where the signed-in screen puts things on a panel of `size`, and its job lines in pages. */
+interface SignedInLayout {
+  nameFont: Font;
+  name: string;
+  linesTop: number;
+  statusY: number;
+  /** The lines, page by page: each page fills the room between the name and the status line. */
+  pages: JobLine[][];
+  /** Pages whose 16 px line takes the status line's row (128x32 with a CJK name and a CJK line). */
+  overStatus: ReadonlySet<number>;
+  /** How long each page stays, when there are two or more. */
+  periodMs: number;
+}
+
+/** The name large when it fits; long names drop to the small font rather than lose letters (CJK: the condensed one). */
+function nameFontFor(name: string, width: number): Font {
+  return largestFitting(name, width, [LARGE, LARGE_CONDENSED]) ?? (canDraw(SMALL, name) ? SMALL : LARGE_CONDENSED);
+}
+
+function signedInLayout(screen: SignedInScreen, size: FrameSize): SignedInLayout {
+  const width = size.width;
+  const compact = isCompact(size);
+  const statusY = size.height - SMALL.height;
+  const lines = screen.lines.map((line) => jobLine(line, width));
+  const tallest = Math.max(0, ...lines.map((l) => l.font.height));
+  let nameFont = nameFontFor(screen.name, width);
+  const top = (font: Font): number => (font === SMALL ? SMALL.height : font.height) + (compact ? 0 : 4); // 4: the rule under the name
+  const room = (font: Font): number => statusY - top(font) - (compact ? 0 : 1);
+  // A CJK line on 128x32 needs 16 rows: the name goes small for it when it can.
+  if (room(nameFont) < tallest && canDraw(SMALL, screen.name)) nameFont = SMALL;
+  const linesTop = top(nameFont);
+  const height = Math.max(0, room(nameFont));
+  const pages: JobLine[][] = [];
+  const overStatus = new Set<number>();
+  let page: JobLine[] = [];
+  let used = 0;
+  for (const line of lines) {
+    if (page.length > 0 && used + line.font.height > height) {
+      pages.push(page);
+      page = [];
+      used = 0;
+    }
+    if (line.font.height > height) {
+      if (line.font.height > height + SMALL.height) continue; // no room on this panel at all
+      overStatus.add(pages.length);
+    }
+    page.push(line);
+    used += line.font.height;
+  }
+  if (page.length > 0 || pages.length === 0) pages.push(page);
+  const name = ellipsize(screen.name, width, nameFont);
+  return { nameFont, name, linesTop, statusY, pages, overStatus, periodMs: pagePeriodMs(linesTop, Math.max(height, tallest), width) };
+}
+
+/**
+ * How the signed-in screen's job lines take turns on a panel of `size`: in `pages` pages (1 when
+ * they all fit), each for `periodMs`. The agent redraws every `periodMs` only while pages > 1.
+ * The period grows with the rows a page rewrites (4 s for one line, 14 s for four), so a page
+ * change costs the I2C bus no more a second than a tick of the code screen's countdown may (5% of
+ * a full frame).
+ */
+export function signedInPaging(screen: Screen, size: FrameSize): { pages: number; periodMs: number } {
+  if (screen.kind !== 'signed-in') return { pages: 1, periodMs: 0 };
+  const layout = signedInLayout(screen, size);
+  return { pages: layout.pages.length, periodMs: layout.periodMs };
+}
+
+/** The page shown at `now`: pages follow the wall clock, so the same moment draws the same page. */
+function pageAt(layout: SignedInLayout, now: number): number {
+  return Math.floor(now / layout.periodMs) % layout.pages.length;
 }
 
 function drawSignedIn(frame: Frame, screen: SignedInScreen, now: number, options: RenderOptions): void {
-  const width = frame.width;
-  const compact = isCompact(frame);
-  const statusY = frame.height - SMALL.height;
-  // The name large when it fits; long names drop to the small font rather than lose letters.
-  const nameFont = largestFitting(screen.name, width, [LARGE, LARGE_CONDENSED]) ?? SMALL;
-  const name = ellipsize(screen.name, width, nameFont);
-  drawText(frame, name, 0, 0, nameFont);
-  let y = nameFont === SMALL ? SMALL.height : nameFont.height;
-  if (!compact) {
-    y += 1;
-    frame.fillRect(0, y, width, 1); // a rule under the name
-    y += 3;
+  const layout = signedInLayout(screen, frame);
+  drawText(frame, layout.name, 0, 0, layout.nameFont);
+  if (!isCompact(frame)) frame.fillRect(0, layout.linesTop - 3, frame.width, 1); // a rule under the name
+  const page = pageAt(layout, now);
+  let y = layout.linesTop;
+  for (const line of layout.pages[page] ?? []) {
+    drawText(frame, line.text, 0, y, line.font);
+    y += line.font.height;
   }
-  const linesRoom = Math.floor((statusY - y - (compact ? 0 : 1)) / SMALL.height);
-  screen.lines.slice(0, Math.max(0, linesRoom)).forEach((line) => {
-    drawText(frame, ellipsize(line, width, SMALL), 0, y, SMALL);
-    y += SMALL.height;
-  });
-  drawStatusLine(frame, screen, now, options, statusY);
+  const mark = layout.pages.length > 1 ? `${page + 1}/${layout.pages.length}` : '';
+  if (!layout.overStatus.has(page)) drawStatusLine(frame, screen, now, options, layout.statusY, mark);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -67,6 +67,11 @@ export interface GraphClientOptions {
   random?: () => number;
   /** Wall clock in ms, for Retry-After dates without a Date header, and for durations. */
   now?: () => number;
+  /**
+   * The zone calendar times come back in (`Prefer: outlook.timezone`): IANA or Windows name.
+   * Without it Graph answers in UTC, and "Next: 10:30" is an hour or more off on the screen.
+   */
+  timeZone?: string;
 }
 
 /** Returns an error message when `path` is not a Graph path this client can call. */
@@ -102,6 +107,7 @@ export class GraphClient {
   readonly throttle: GraphThrottle;
   private readonly random: () => number;
   private readonly now: () => number;
+  private readonly prefer: Record<string, string>;
 
   constructor(options: GraphClientOptions) {
     this.http = options.http;
@@ -113,6 +119,7 @@ export class GraphClient {
     this.throttle = new GraphThrottle({ now: () => this.now(), sleep: (ms, signal) => this.sleep(ms, signal), logger: this.log });
     this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
+    this.prefer = options.timeZone ? { prefer: `outlook.timezone="${options.timeZone}"` } : {};
   }
 
   async get(path: string, opts: GraphGetOptions): Promise<GraphResult> {
@@ -162,6 +169,8 @@ export class GraphClient {
           'client-request-id': clientRequestId,
           'return-client-request-id': 'true',
           'user-agent': 'graph-device-agent',
+          // Calendar times in the device's (or the configured) zone, not UTC.
+          ...this.prefer,
         },
         timeoutMs: opts.timeoutMs,
         ...(signal ? { signal } : {}),

@@ -5,7 +5,7 @@ import type { GraphClient, GraphResult } from './client.js';
 import { validateGraphPath } from './client.js';
 import { writeJsonAtomic } from './output.js';
 import { expandPathTimes, validatePathTimes } from './path-time.js';
-import { renderTemplate, validateTemplate } from './template.js';
+import { renderTemplate, validateTemplate, type TemplateOptions } from './template.js';
 
 /** One scheduled Graph call and how its answer becomes a line on the screen. */
 export interface GraphJobSpec {
@@ -95,6 +95,8 @@ export interface GraphJobsOptions {
   cron?: CronScheduler;
   /** IANA zone the schedules are read in. UTC keeps intervals steady across DST changes. */
   timezone?: string;
+  /** The zone a line shows a date-time with a zone in (`{...|time}`): graph.timeZone. */
+  lineTimeZone?: string;
   now?: () => number;
   /**
    * This device's delay for each scheduled tick of a job, in ms (graph/splay.ts), always below
@@ -169,6 +171,7 @@ export class GraphJobs implements JobsPort {
   private readonly onError: ((err: unknown, job: string) => void) | undefined;
   private readonly cron: CronScheduler;
   private readonly timezone: string;
+  private readonly lineOptions: TemplateOptions;
   private readonly now: () => number;
   private tasks: CronTask[] | undefined;
   private paused = true;
@@ -188,6 +191,7 @@ export class GraphJobs implements JobsPort {
     this.onError = options.onError;
     this.cron = options.cron ?? nodeCron;
     this.timezone = options.timezone ?? 'UTC';
+    this.lineOptions = options.lineTimeZone ? { timeZone: options.lineTimeZone } : {};
     this.now = options.now ?? Date.now;
     const splayMs = options.splayMs;
     this.splay = new Map(options.jobs.map((job) => [job.name, splayMs ? Math.max(0, splayMs(job)) : 0]));
@@ -362,7 +366,7 @@ export class GraphJobs implements JobsPort {
     // pause() may come while the answer is on its way: it belongs to the previous sign-in.
     if (signal.aborted) throw this.cancelled(spec, signal);
 
-    const run = toRun(spec, reason, result, started, this.now() - started);
+    const run = toRun(spec, reason, result, started, this.now() - started, this.lineOptions);
     this.logRun(run);
     if (spec.outputFile) {
       try {
@@ -410,13 +414,13 @@ export class GraphJobs implements JobsPort {
   }
 }
 
-function toRun(spec: GraphJobSpec, reason: JobRun['reason'], result: GraphResult, started: number, durationMs: number): JobRun {
+function toRun(spec: GraphJobSpec, reason: JobRun['reason'], result: GraphResult, started: number, durationMs: number, lineOptions: TemplateOptions): JobRun {
   const base = { job: spec.name, path: spec.path, reason, startedAt: new Date(started).toISOString(), durationMs, result };
   if (result.ok) {
-    return { ...base, ok: true, ...(spec.line !== undefined ? { line: renderTemplate(spec.line, result.data) } : {}) };
+    return { ...base, ok: true, ...(spec.line !== undefined ? { line: renderTemplate(spec.line, result.data, lineOptions) } : {}) };
   }
   if (result.kind === 'not-found' && spec.notFoundLine !== undefined) {
-    return { ...base, ok: true, line: renderTemplate(spec.notFoundLine, null) };
+    return { ...base, ok: true, line: renderTemplate(spec.notFoundLine, null, lineOptions) };
   }
   return { ...base, ok: false };
 }

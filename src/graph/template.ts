@@ -5,9 +5,22 @@
  * `{constructor}` finds nothing) and array indexes. A missing field renders as an empty string,
  * because a half-filled line is better than none on a status screen. `{{` and `}}` are literal
  * braces. Nothing is evaluated: the template comes from a config file, the data from the network.
+ *
+ * A placeholder may end in a format for date-times: `{value.0.start.dateTime|time}` → "10:30",
+ * `|date` → "14 Mar", `|day` → "Fri". Graph's calendar times carry no zone (they are in the zone
+ * of its `Prefer: outlook.timezone` header, `graph.timeZone`), so they are shown as written;
+ * a time with a zone ("…Z", "+01:00") is shown in `timeZone`.
  */
 
-type Piece = { text: string } | { path: string[] };
+const FORMATS = ['time', 'date', 'day'] as const;
+type Format = (typeof FORMATS)[number];
+
+type Piece = { text: string } | { path: string[]; format?: Format };
+
+export interface TemplateOptions {
+  /** IANA zone for date-times that carry a zone of their own; the process's zone by default. */
+  timeZone?: string;
+}
 
 /** Returns an error message for a template the renderer would not read as intended. */
 export function validateTemplate(template: string): string | undefined {
@@ -16,11 +29,15 @@ export function validateTemplate(template: string): string | undefined {
 }
 
 /** Renders `template` over `data` as one line (newlines and tabs in values become spaces). */
-export function renderTemplate(template: string, data: unknown): string {
+export function renderTemplate(template: string, data: unknown, options: TemplateOptions = {}): string {
   const pieces = parse(template);
   // A broken template is shown as written: the config loader reports it, the screen still works.
   if (typeof pieces === 'string') return template;
-  return pieces.map((piece) => ('text' in piece ? piece.text : format(lookup(data, piece.path)))).join('');
+  return pieces.map((piece) => {
+    if ('text' in piece) return piece.text;
+    const value = lookup(data, piece.path);
+    return piece.format ? formatDateTime(value, piece.format, options) : format(value);
+  }).join('');
 }
 
 function parse(template: string): Piece[] | string {
@@ -45,11 +62,15 @@ function parse(template: string): Piece[] | string {
     if (end === -1) return `unclosed "{" at position ${i + 1} of template "${template}" (write "{{" for a literal brace)`;
     const inner = template.slice(i + 1, end).trim();
     if (inner === '' || inner.includes('{')) return `empty or nested placeholder at position ${i + 1} of template "${template}"`;
-    const path = inner.split('.');
+    const [pathText = '', formatName, ...extra] = inner.split('|').map((part) => part.trim());
+    const path = pathText.split('.');
     if (path.some((part) => part === '')) return `placeholder "{${inner}}" has an empty path segment`;
+    if (extra.length > 0 || (formatName !== undefined && !(FORMATS as readonly string[]).includes(formatName))) {
+      return `placeholder "{${inner}}": the format after "|" is one of ${FORMATS.join(', ')}`;
+    }
     if (text) pieces.push({ text });
     text = '';
-    pieces.push({ path });
+    pieces.push(formatName === undefined ? { path } : { path, format: formatName as Format });
     i = end + 1;
   }
   if (text) pieces.push({ text });
@@ -79,4 +100,33 @@ function format(value: unknown): string {
     return value.map((v) => format(v)).filter((v) => v !== '').join(', ');
   }
   return '';
+}
+
+/** Graph's date-times: "2025-03-14T10:30:00.0000000" (a calendar's, no zone) or "2025-03-14T09:30:00Z". */
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::\d{2}(?:\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+/** A date-time as "10:30", "14 Mar" or "Fri"; empty when the value is not one. */
+function formatDateTime(value: unknown, as: Format, options: TemplateOptions): string {
+  if (typeof value !== 'string') return '';
+  const m = DATE_TIME.exec(value.trim());
+  if (!m) return '';
+  const [, y, mo, d, h = '00', mi = '00', zone] = m;
+  // Without a zone the wall time is shown as written: read it as UTC and format in UTC.
+  const at = zone ? Date.parse(value.trim()) : Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi));
+  if (Number.isNaN(at)) return '';
+  const timeZone = zone ? options.timeZone : 'UTC';
+  const zoneOption = timeZone ? { timeZone } : {};
+  try {
+    switch (as) {
+      case 'time':
+        return new Intl.DateTimeFormat('en-GB', { ...zoneOption, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
+      case 'date':
+        return new Intl.DateTimeFormat('en-GB', { ...zoneOption, day: 'numeric', month: 'short' }).format(at);
+      case 'day':
+        return new Intl.DateTimeFormat('en-GB', { ...zoneOption, weekday: 'short' }).format(at);
+    }
+  } catch {
+    // A Windows zone name (fine for Graph's header) is not one Intl knows: the device's zone then.
+    return formatDateTime(value, as, {});
+  }
 }

@@ -2,6 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHarness } from '../support/agent-harness.js';
 import { decodeAll } from '../display/decode-text.js';
+import { FakeClock } from '../support/fake-clock.js';
+import { screenFor } from '../../src/agent/screen-for.js';
+import { signedInPaging } from '../../src/display/screens.js';
 
 const settle = (ms = 50): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -51,4 +54,36 @@ test('burn-in: the signed-in screen goes dark when idle, a press wakes it; a cod
   assert.ok(h.logs.lines().some((l) => l.event === 'display.sleep'));
   agent.button.press();
   assert.equal(agent.display.powered, true, 'a press wakes it');
+});
+
+test('job lines that do not fit take turns: redrawn every page period on 128x32, never redrawn while they all fit on 128x64', async (t) => {
+  for (const height of [32, 64] as const) {
+    await t.test(`128x${height}`, async () => {
+      const h = await startHarness({ config: { display: { height } } });
+      t.after(() => h.close());
+      const clock = new FakeClock(Date.now());
+      const agent = await h.startAgent({ timers: clock });
+      h.idp.approve((await h.idp.waitForDeviceCode()).userCode);
+      await agent.waitFor('signed-in', (s) => s.name === 'signed-in' && s.lines.length === 2);
+      await settle(200);
+      const screen = screenFor(agent.app.agent.state, Date.now());
+      const paging = signedInPaging(screen, { width: 128, height });
+      const before = agent.display.frames.length;
+      // Three page periods of the agent's timers (the page itself follows the wall clock: screens.test.ts).
+      const period = height === 32 ? paging.periodMs : 14_000;
+      for (let i = 0; i < 3; i++) {
+        clock.advanceBy(period);
+        await settle(20);
+      }
+      if (height === 32) {
+        assert.equal(paging.pages, 2, 'two lines, one row: two pages');
+        assert.ok(agent.display.frames.length - before >= 3, `redrawn each period: ${agent.display.frames.length - before} frames`);
+        const marks = agent.display.frames.slice(before).map((f) => decodeAll(f, 3).map((r) => r.text).find((x) => /^\d\/2$/.test(x)));
+        assert.ok(marks.every((m) => m !== undefined), 'every frame has its page mark');
+      } else {
+        assert.equal(paging.pages, 1);
+        assert.equal(agent.display.frames.length, before, 'nothing redrawn: idle stays idle');
+      }
+    });
+  }
 });

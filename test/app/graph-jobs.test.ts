@@ -8,7 +8,8 @@ import { startHarness, type Harness, type RunningAgent } from '../support/agent-
 import type { IdentityEmulatorOptions } from '../support/identity-emulator/index.js';
 import type { LogLine } from '../support/log-capture.js';
 import { decodeAll } from '../display/decode-text.js';
-import { loadConfigFile, type GraphJobConfig } from '../../src/config/index.js';
+import { loadConfigFile, parseConfig, type GraphJobConfig } from '../../src/config/index.js';
+import { defaultWorkload, workloadRoutes } from '../support/identity-emulator/graph.js';
 
 /**
  * Graph jobs end to end: the real agent (harness) → the real GraphClient → HTTPS → the identity
@@ -105,7 +106,8 @@ test('every example config loads, and its jobs put their lines on the screen wit
   }
   const expected: Record<string, string> = {
     me: 'Retail Manager',
-    'next-event': 'Next: Team stand-up',
+    // The stand-up is at the next half hour, in the zone the example is loaded with (the device's).
+    'next-event': 'Next: \\d\\d:[03]0 Team stand-up',
     presence: 'Status: Available',
     unread: 'Unread mail: 3',
   };
@@ -120,12 +122,15 @@ test('every example config loads, and its jobs put their lines on the screen wit
       h.config.graph.jobs = jobs.map((j) => ({ ...j, ...(j.outputFile ? { outputFile: path.join(h.dir, path.basename(j.outputFile)) } : {}) }));
       const agent = await signIn(h);
       await until(`every job of ${file} has its line`, () => linesOf(agent).length === jobs.length);
-      assert.deepEqual(linesOf(agent), jobs.map((j) => expected[j.name]), 'the lines, in configured order');
-      for (const j of jobs) assert.match(await screenShows(agent, new RegExp(expected[j.name]!)), /Adele Vance/);
+      const lines = linesOf(agent);
+      jobs.forEach((j, i) => assert.match(lines[i] ?? '', new RegExp(`^${expected[j.name]}$`), 'the lines, in configured order'));
+      // "Next: 10:30 Team stand-up" is longer than the panel: the screen shows it shortened with "…".
+      const onScreen = (pattern: string): RegExp => new RegExp(pattern.replace(' stand-up', ' st'));
+      for (const j of jobs) assert.match(await screenShows(agent, onScreen(expected[j.name]!)), /Adele Vance/);
       for (const j of h.config.graph.jobs.filter((x) => x.outputFile)) {
         const written = JSON.parse(await readFile(j.outputFile!, 'utf8')) as { ok: boolean; line: string; data: unknown };
         assert.equal(written.ok, true, `${j.name}'s output file has the last result`);
-        assert.equal(written.line, expected[j.name]);
+        assert.match(written.line, new RegExp(`^${expected[j.name]}$`));
         assert.equal(typeof written.data, 'object');
       }
     });
@@ -153,6 +158,40 @@ test('calendar paths answer as Graph does: $orderby, $top, $select, paging, and 
   assert.equal(noWindow!.status, 400);
   assert.equal(noWindow!.code, 'ErrorInvalidParameter');
   assert.equal(noWindow!.attempts, 1, 'a 400 is not retried');
+});
+
+test('calendar times come in the configured zone: Graph is asked with Prefer: outlook.timezone, and the line shows local time', async (t) => {
+  const preferSeen: unknown[] = [];
+  // 05:00 UTC is 10:30 in Kolkata (UTC+5:30): the minutes show the zone was applied, not guessed.
+  const start = Date.UTC(2025, 2, 14, 5, 0);
+  const workload = workloadRoutes({
+    workload: (user, now, ctx) => {
+      preferSeen.push(ctx.headers?.['prefer']);
+      return { ...defaultWorkload(user, now, ctx), events: [{ id: 'e1', subject: 'Stand-up', start, end: start + 900_000, organizer: { name: 'Megan Bowen', address: 'megan@example.com' } }] };
+    },
+  });
+  const h = await startHarness({ emulator: { graphRoutes: workload }, config: { graph: { timeZone: 'Asia/Kolkata' } } });
+  t.after(() => h.close());
+  const outputFile = path.join(h.dir, 'next.json');
+  h.config.graph.jobs = [{
+    name: 'next', schedule: YEARLY, path: '/me/events?$top=1&$select=subject,start', outputFile, timeoutSec: 5,
+    line: 'Next: {value.0.start.dateTime|time} {value.0.subject}',
+  }];
+  const agent = await signIn(h);
+  await until('the line', () => linesOf(agent).length === 1);
+  assert.deepEqual(linesOf(agent), ['Next: 10:30 Stand-up']);
+  assert.deepEqual(preferSeen, ['outlook.timezone="Asia/Kolkata"']);
+  const written = JSON.parse(await readFile(outputFile, 'utf8')) as { data: { value: Array<{ start: { dateTime: string; timeZone: string } }> } };
+  assert.deepEqual(written.data.value[0]!.start, { dateTime: '2025-03-14T10:30:00.0000000', timeZone: 'Asia/Kolkata' });
+  await screenShows(agent, /Next: 10:30 Stand-up/);
+});
+
+test('without graph.timeZone the device\'s zone is asked for (TZ), UTC when it has none', () => {
+  const base = { auth: { clientId: 'x' } };
+  assert.equal(parseConfig(base, { env: { TZ: 'Europe/Berlin' } }).graph.timeZone, 'Europe/Berlin');
+  assert.equal(parseConfig(base, { env: { TZ: ':Asia/Tokyo' } }).graph.timeZone, 'Asia/Tokyo');
+  assert.equal(parseConfig({ ...base, graph: { timeZone: 'W. Europe Standard Time' } }, { env: {} }).graph.timeZone, 'W. Europe Standard Time');
+  assert.throws(() => parseConfig({ ...base, graph: { timeZone: 'UTC"\r\nX-Evil: 1' } }, { env: {} }), /graph\.timeZone/);
 });
 
 test('each run sends a client-request-id and logs job, status, duration and Graph\'s request-id; bodies only at debug', async (t) => {

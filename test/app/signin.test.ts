@@ -47,6 +47,25 @@ test('a full device code sign-in shows the code, then the user and their manager
   assert.ok(typeof issuedLine.expires_at === 'string' && !Number.isNaN(Date.parse(issuedLine.expires_at)));
 });
 
+test('the device label: on the code screen in turns with the URL, and in the log with the code and the sign-in', async (t) => {
+  const h = await startHarness({ config: { device: { label: 'kiosk-3' } } });
+  t.after(() => h.close());
+  const agent = await h.startAgent();
+  const issued = await h.idp.waitForDeviceCode();
+  // The label's turn comes 4 s into the code's life (the countdown redraws every second).
+  const deadline = Date.now() + 10_000;
+  while (!agent.display.frames.some((f) => decodeAll(f).some((r) => r.text.includes('kiosk-3')))) {
+    assert.ok(Date.now() < deadline, `the label never showed: ${screenText(agent)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.match(screenText(agent), new RegExp(issued.userCode), 'the code stays on the screen');
+  h.idp.approve(issued.userCode);
+  await agent.waitFor('signed-in');
+  const lines = h.logs.lines();
+  assert.equal(lines.find((l) => l.event === 'device_code.issued')?.device, 'kiosk-3');
+  assert.equal(lines.find((l) => l.event === 'signin.succeeded')?.device, 'kiosk-3');
+});
+
 test('no access token, refresh token, id token or device_code appears in any log line of a sign-in', async (t) => {
   const h = await startHarness();
   t.after(() => h.close());

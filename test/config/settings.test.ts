@@ -4,9 +4,9 @@ import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { AUTH, BUTTON, CACHE, DISPLAY, GRAPH_JOB, LOG, METRICS, NETWORK, SIGN_IN, readSection, type Section, type Setting } from '../../src/config/settings.js';
+import { AUTH, BUTTON, CACHE, DEVICE, DISPLAY, GRAPH, GRAPH_JOB, LOG, METRICS, NETWORK, SIGN_IN, readSection, type Section, type Setting } from '../../src/config/settings.js';
 import {
-  AuthSchema, ButtonSchema, CacheSchema, DisplaySchema, GraphJobSchema, LogSchema, MetricsSchema, NetworkSchema, SignInSchema,
+  AuthSchema, ButtonSchema, CacheSchema, DeviceSchema, DisplaySchema, GraphJobSchema, GraphSchema, LogSchema, MetricsSchema, NetworkSchema, SignInSchema,
 } from '../../src/config/schema.js';
 import { ConfigError, loadConfigFile, resolveDisplay } from '../../src/config/index.js';
 import { readDisplaySettings } from '../../src/app/early-display.js';
@@ -28,6 +28,8 @@ const SECTIONS: Array<[string, Section, z.ZodObject]> = [
   ['graph.jobs[]', GRAPH_JOB, GraphJobSchema],
   ['auth', AUTH, AuthSchema],
   ['metrics', METRICS, MetricsSchema],
+  ['device', DEVICE, DeviceSchema],
+  ['graph', GRAPH, GraphSchema],
 ];
 
 /** What the JSON Schema of a setting must say, from its row in settings.ts. */
@@ -41,7 +43,10 @@ function expectedJsonSchema(s: Setting): Record<string, unknown> {
     case 'enum': return { ...common, type: 'string', enum: [...s.values] };
     case 'choice': return s.values.length === 1 ? { ...common, type: 'number', const: s.values[0] }
       : { ...common, anyOf: s.values.map((v) => ({ type: 'number', const: v })) };
-    case 'string': return { ...common, type: 'string' };
+    case 'string': return {
+      ...common, type: 'string',
+      ...(s.minLength !== undefined ? { minLength: s.minLength } : {}), ...(s.maxLength !== undefined ? { maxLength: s.maxLength } : {}),
+    };
   }
 }
 

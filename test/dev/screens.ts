@@ -28,12 +28,21 @@ const DEMO_URL = 'https://127.0.0.1:8443/devicelogin';
 const screens: Record<string, Screen> = {
   'starting': { kind: 'starting', detail: 'Checking sign-in' },
   'device-code': { kind: 'device-code', userCode: 'Q6GR3KMGL', verificationUri: REAL_URL, issuedAt, expiresAt },
+  // At `now` (28 s after the code came) it is the label's turn: "Sign in only if you are at …".
+  'device-code-label': { kind: 'device-code', userCode: 'Q6GR3KMGL', verificationUri: REAL_URL, issuedAt, expiresAt, device: 'kiosk-3' },
   'device-code-demo': { kind: 'device-code', userCode: 'FJ7KQ2XYZ', verificationUri: DEMO_URL, issuedAt, expiresAt },
   'device-code-offline': { kind: 'device-code', userCode: 'Q6GR3KMGL', verificationUri: REAL_URL, issuedAt, expiresAt, offline: true },
   'device-code-long': { kind: 'device-code', userCode: 'Q6GR-3KMG-L7XD', verificationUri: 'https://login.microsoftonline.com/common/oauth2/deviceauth', issuedAt, expiresAt: now + 61_000 },
   'signed-in': {
     kind: 'signed-in', name: 'Megan Bowen', lines: ['Manager: Miriam Graham', 'Next: Design review 14:00'],
     lastSyncAt: now - 5 * 60_000, online: true,
+  },
+  'signed-in-unicode': {
+    kind: 'signed-in', name: 'José Müller-Łukasiewicz', lines: ['Nächstes: Straße', 'Руководитель: Анна', 'Next: 10:30 定例会議'],
+    lastSyncAt: now - 5 * 60_000, online: true,
+  },
+  'signed-in-cjk': {
+    kind: 'signed-in', name: '山田 太郎', lines: ['Next: 10:30 定例会議', 'Σύσκεψη 14:00'], lastSyncAt: now - 5 * 60_000, online: true,
   },
   'signed-in-offline': {
     kind: 'signed-in', name: 'Alex Wilber', lines: ['No manager on record'], lastSyncAt: now - 3 * 86_400_000, online: false,

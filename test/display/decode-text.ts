@@ -5,8 +5,9 @@
  * the URL in what a person would actually see, whatever the layout chose.
  */
 import type { Font } from '../../src/display/font.js';
-import { FONTS } from '../../src/display/font.js';
+import { FONTS, glyphOf, textChars } from '../../src/display/font.js';
 import type { Frame } from '../../src/display/frame.js';
+import { fixedGlyphs } from '../../src/display/unicode-glyphs.js';
 
 export interface TextRun {
   x: number;
@@ -15,17 +16,45 @@ export interface TextRun {
   text: string;
 }
 
-/** Glyph ink (columns without the trailing spacing) → character, for one font. */
-function glyphTable(font: Font): Map<string, string> {
-  const ink = font.advance - font.spacing;
-  const table = new Map<string, string>();
-  for (const [char, glyph] of font.glyphs) {
+/**
+ * Glyph ink (columns without the trailing spacing) → character, for one font, by ink width (CJK
+ * glyphs are 16 px wide): ASCII, every letter and digit of the 5x8 table (Latin, Greek, Cyrillic), the box
+ * drawn for what the font lacks ("\ufffd"), and `extraChars` (CJK: Unifont's are too many to
+ * try them all, so a test names the ones it looks for).
+ */
+function glyphTable(font: Font, extraChars = ''): Map<number, Map<string, string>> {
+  const tables = new Map<number, Map<string, string>>();
+  const add = (char: string): void => {
+    const glyph = glyphOf(font, char);
+    const ink = glyph.columns.length - font.spacing;
     const columns = glyph.columns.slice(0, ink).map((c) => c & ((1 << font.height) - 1));
-    if (columns.every((c) => c === 0)) continue; // a blank cell is a space, decided by context
+    if (columns.every((c) => c === 0)) return; // a blank cell is a space, decided by context
     const key = columns.join(',');
-    if (!table.has(key)) table.set(key, char);
-  }
-  return table;
+    let table = tables.get(ink);
+    if (!table) tables.set(ink, (table = new Map()));
+    if (!table.has(key)) table.set(key, glyph.char === '\ufffd' ? '\ufffd' : char);
+  };
+  for (const char of font.glyphs.keys()) add(char);
+  // Letters and digits only: lone accents and dots ("¸", "·") would match any speck (a QR module).
+  for (const char of fixedGlyphs().keys()) if (/[\p{Lu}\p{Ll}\p{Lt}\p{Lo}\p{N}]/u.test(char)) add(char);
+  add('\ufffd');
+  for (const char of textChars(extraChars)) add(char);
+  return tables;
+}
+
+/**
+ * `text` as the decoder reads it back in `font`: letters that look exactly alike are one glyph
+ * (Cyrillic "А" is drawn as Latin "A", so it reads back as "A"), accents the font lacks are gone.
+ */
+export function asDrawn(text: string, font: Font, extraChars = ''): string {
+  const tables = glyphTable(font, `${extraChars}${text}`);
+  return textChars(text).map((char) => {
+    if (char === ' ') return ' ';
+    const glyph = glyphOf(font, char);
+    const ink = glyph.columns.length - font.spacing;
+    const key = glyph.columns.slice(0, ink).map((c) => c & ((1 << font.height) - 1)).join(',');
+    return tables.get(ink)?.get(key) ?? '?';
+  }).join('');
 }
 
 /** Bits of column x, rows y .. y+height-1 (bit 0 = row y). */
@@ -36,16 +65,21 @@ function columnBits(frame: Frame, x: number, y: number, height: number): number 
 }
 
 /** Every run of text in `font` found in the frame, top to bottom, left to right. */
-export function decodeText(frame: Frame, font: Font): TextRun[] {
-  const table = glyphTable(font);
-  const ink = font.advance - font.spacing;
+export function decodeText(frame: Frame, font: Font, extraChars = ''): TextRun[] {
+  const tables = glyphTable(font, extraChars);
+  // Wide (CJK) glyphs first: their patterns are the more specific.
+  const inks = [...tables.keys()].sort((a, b) => b - a);
   const runs: TextRun[] = [];
   for (let y = 0; y + font.height <= frame.height; y++) {
     const cols: number[] = [];
     for (let x = 0; x < frame.width; x++) cols.push(columnBits(frame, x, y, font.height));
-    const charAt = (x: number): string | undefined => {
-      if (x < 0 || x + ink > frame.width) return undefined;
-      return table.get(cols.slice(x, x + ink).join(','));
+    const charAt = (x: number): { char: string; ink: number } | undefined => {
+      for (const ink of inks) {
+        if (x < 0 || x + ink > frame.width) continue;
+        const char = tables.get(ink)?.get(cols.slice(x, x + ink).join(','));
+        if (char !== undefined) return { char, ink };
+      }
+      return undefined;
     };
     const blank = (x0: number, x1: number): boolean => {
       for (let x = x0; x < x1; x++) if ((cols[x] ?? 0) !== 0) return false;
@@ -58,14 +92,14 @@ export function decodeText(frame: Frame, font: Font): TextRun[] {
         x++;
         continue;
       }
-      let text = first;
-      let pos = x + font.advance;
+      let text = first.char;
+      let pos = x + first.ink + font.spacing;
       for (;;) {
         if (!blank(pos - font.spacing, pos)) break;
         const next = charAt(pos);
         if (next !== undefined) {
-          text += next;
-          pos += font.advance;
+          text += next.char;
+          pos += next.ink + font.spacing;
           continue;
         }
         // One blank cell between two characters is a space.
@@ -85,14 +119,14 @@ export function decodeText(frame: Frame, font: Font): TextRun[] {
 }
 
 /** The runs of every font, each at least `minLength` characters long (single glyphs are noise). */
-export function decodeAll(frame: Frame, minLength = 2): TextRun[] {
-  return FONTS.flatMap((font) => decodeText(frame, font)).filter((run) => run.text.length >= minLength);
+export function decodeAll(frame: Frame, minLength = 2, extraChars = ''): TextRun[] {
+  return FONTS.flatMap((font) => decodeText(frame, font, extraChars)).filter((run) => [...run.text].length >= minLength);
 }
 
 /** The texts of one font's runs in reading order, joined: wrapped lines read as one string. */
-export function readingOrder(frame: Frame, font: Font, minLength = 2): string {
-  return decodeText(frame, font)
-    .filter((run) => run.text.length >= minLength)
+export function readingOrder(frame: Frame, font: Font, minLength = 2, extraChars = ''): string {
+  return decodeText(frame, font, extraChars)
+    .filter((run) => [...run.text].length >= minLength)
     .sort((a, b) => a.y - b.y || a.x - b.x)
     .map((run) => run.text)
     .join('');

@@ -74,10 +74,10 @@ describe('fonts from oled-font-pack', () => {
     assert.equal(charsThatFit(65, SMALL), 11);
   });
 
-  it('draws characters it lacks as "?" rather than nothing', () => {
+  it('draws accented letters, never "?" for a letter it can show', () => {
     const frame = new Frame(32, 8);
     drawText(frame, 'aé', 0, 0, SMALL);
-    assert.deepEqual(decodeText(frame, SMALL).map((r) => r.text), ['a?']);
+    assert.deepEqual(decodeText(frame, SMALL).map((r) => r.text), ['aé']);
   });
 });
 

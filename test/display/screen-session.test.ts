@@ -84,3 +84,21 @@ test('a frame whose screen is stale when its turn comes is skipped', async () =>
   await Promise.all([first, second]);
   assert.equal(display.frames.length, 1);
 });
+
+test('paging redraws half way through each period of the wall clock, whatever the phase it starts at, until stopped', async () => {
+  const clock = new FakeClock(1_000_300); // 300 ms into a 4 s period... of the epoch
+  const display = new RecordingDisplay();
+  const { logger } = captureLog();
+  const session = new ScreenSession({ display, logger, now: clock.now, timers: clock });
+  const ticks: number[] = [];
+  session.startPaging(() => ticks.push(clock.now()), 4000);
+  session.startPaging(() => assert.fail('a second paging timer'), 4000);
+  clock.advanceBy(12_000);
+  // Mid-period: a page that follows the clock (floor(now / period)) has surely changed, jitter or not.
+  assert.deepEqual(ticks.map((t) => t % 4000), [2000, 2000, 2000]);
+  assert.equal(ticks.length, 3);
+  session.stopPaging();
+  clock.advanceBy(20_000);
+  assert.equal(ticks.length, 3, 'stopped');
+  assert.equal(clock.pendingTimers, 0, 'no timer left: an idle signed-in screen costs no CPU');
+});

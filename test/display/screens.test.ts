@@ -4,7 +4,7 @@ import jsqr from 'jsqr';
 import { ELLIPSIS, LARGE, LARGE_CONDENSED, SMALL } from '../../src/display/font.js';
 import type { Frame } from '../../src/display/frame.js';
 import { fitQr } from '../../src/display/qr.js';
-import { formatCountdown, renderScreen, renderTestPattern, testPatternText } from '../../src/display/screens.js';
+import { APP_NAME, deviceLabelLines, formatCountdown, renderScreen, renderTestPattern, showsDeviceLabel, signedInPaging, testPatternText } from '../../src/display/screens.js';
 import type { Screen } from '../../src/display/screens.js';
 import { decodeAll, decodeText, readingOrder } from './decode-text.js';
 
@@ -124,6 +124,66 @@ describe('device-code screen: legible in every layout', () => {
   }
 });
 
+/** Short and long device labels: a hostname, and the 40 characters the setting allows. */
+const LABELS = ['kiosk-3', 'Reception desk, 2nd floor, Building B-12'];
+
+/** The first moment from `now` on at which the label is (or is not) shown instead of the URL. */
+function momentWhen(label: boolean, device: string): number {
+  const screen = { device, issuedAt: now - 28_000 };
+  let t = now;
+  while (showsDeviceLabel(screen, t) !== label) t += 1000;
+  return t;
+}
+
+describe('device-code screen: the device label takes turns with the URL, the code and QR stay as they are', () => {
+  for (const layout of LAYOUTS) {
+    for (const device of LABELS) {
+      it(`${layout.name}, label "${device}"`, () => {
+        const size = { width: 128, height: layout.height };
+        const extra = { ...(layout.offline ? { offline: true } : {}), device } as Partial<Screen>;
+        const withLabel = deviceCode(layout.code, layout.url, extra);
+        const { device: _d, ...withoutLabel } = withLabel as Extract<Screen, { kind: 'device-code' }>;
+
+        // The URL's turn: exactly the pixels of the screen without a label.
+        const urlTime = momentWhen(false, device);
+        assert.ok(renderScreen(withLabel, urlTime, size).equals(renderScreen(withoutLabel, urlTime, size)));
+
+        // The label's turn: the code in the same font, the QR code, the time left, and the label.
+        const labelTime = momentWhen(true, device);
+        const frame = renderScreen(withLabel, labelTime, size);
+        const plain = renderScreen(withoutLabel, labelTime, size);
+        const small = readingOrder(frame, SMALL);
+        const codeRuns = (f: Frame): string[] => [...decodeText(f, LARGE), ...decodeText(f, LARGE_CONDENSED), ...decodeText(f, SMALL)]
+          .filter((r) => r.text.includes(layout.code) || layout.code.includes(r.text) && r.text.length >= 4).map((r) => `${r.font}@${r.x},${r.y}:${r.text}`);
+        assert.deepEqual(codeRuns(frame), codeRuns(plain), 'the code is drawn as without a label');
+        if (layout.qr) assert.equal(scanQr(frame), layout.url);
+        if (layout.countdown) assert.ok(small.includes(formatCountdown(now + 872_000 - labelTime)), `no time left: ${small}`);
+        // A 40-character label does not fit every layout whole: then it is shortened, never the warning.
+        const words = (text: string): string => text.replace(/\s+/g, '');
+        if (!words(small).includes(words(device))) {
+          assert.ok(device.length > 20 && words(small).includes(words(device.slice(0, 9))) && small.includes(ELLIPSIS), `label not legible: ${small}`);
+        }
+        assert.match(words(small), /[Oo]nlyifyouareat|Onlyat/, small);
+        assert.ok(!small.includes(layout.url), 'the label is in place of the URL, not beside it');
+      });
+    }
+  }
+
+  it('names the app and says "only if you are at" when the lines allow it, the label alone when they do not', () => {
+    assert.deepEqual(deviceLabelLines('kiosk-3', 128, 3), [`${APP_NAME}:`, 'sign in only if you', 'are at kiosk-3']);
+    assert.deepEqual(deviceLabelLines('kiosk-3', 128, 2), ['Sign in only if you', 'are at kiosk-3']);
+    assert.deepEqual(deviceLabelLines('kiosk-3', 62, 4), ['Sign in', 'only if', 'you are at', 'kiosk-3']);
+    assert.deepEqual(deviceLabelLines('kiosk-3', 128, 1), ['Only at kiosk-3']);
+  });
+
+  it('shows the label 3 s in every 10, and the URL the rest', () => {
+    const screen = { device: 'kiosk-3', issuedAt: 0 };
+    const seconds = Array.from({ length: 20 }, (_, s) => (showsDeviceLabel(screen, s * 1000 + 500) ? 'L' : 'u')).join('');
+    assert.equal(seconds, 'uuuuuuuLLLuuuuuuuLLL');
+    assert.equal(showsDeviceLabel({ issuedAt: 0 }, 8500), false, 'no label configured: the URL all the time');
+  });
+});
+
 describe('device-code screen', () => {
   it('puts a QR code of the exact URL beside a 9-character code at 128x64, at 2+ px per module', () => {
     for (const url of [DEMO_URL, REAL_URL, 'https://www.microsoft.com/link']) {
@@ -179,9 +239,38 @@ describe('signed-in screen', () => {
       assert.ok(texts.includes('Megan Bowen'), JSON.stringify(texts));
       assert.ok(texts.includes(`Manager: Miriam Grah${ELLIPSIS}`), JSON.stringify(texts));
       assert.ok(texts.includes('Synced 10:41'), JSON.stringify(texts));
-      assert.ok(texts.includes('Online'), JSON.stringify(texts));
+      // 128x32 has room for one of the two lines: they take turns, "1/2" says so, and the dot alone says online.
+      assert.ok(texts.includes(size.height === 64 ? 'Online' : '1/2'), JSON.stringify(texts));
     });
   }
+
+  const jobs = ['Manager: Miriam Graham', 'Next: 10:30 Stand-up', 'Status: Available', 'Unread mail: 3', 'Job title: Retail Manager'];
+  for (const size of SIZES) {
+    it(`shows every job line over time at ${size.width}x${size.height}: pages with a page mark, then round again`, () => {
+      const paging = signedInPaging({ ...screen, lines: jobs }, size);
+      assert.equal(paging.pages, size.height === 64 ? 2 : 5);
+      const seen: string[] = [];
+      const marks: string[] = [];
+      for (let page = 0; page < paging.pages * 2; page++) {
+        // Mid-page moments: pages follow the clock, so any moment within one draws the same page.
+        const at = Math.ceil(now / paging.periodMs) * paging.periodMs + page * paging.periodMs + paging.periodMs / 2;
+        const frame = renderScreen({ ...screen, lines: jobs }, at, size, { timeZone: 'UTC' });
+        const small = decodeText(frame, SMALL).map((r) => r.text);
+        seen.push(...small.filter((t) => jobs.some((j) => j.startsWith(t.replace(ELLIPSIS, '')) && t.length > 4)));
+        marks.push(small.find((t) => /^\d\/\d$/.test(t)) ?? '');
+      }
+      for (const job of jobs) assert.ok(seen.some((t) => job.startsWith(t.replace(ELLIPSIS, ''))), `"${job}" never shown: ${JSON.stringify(seen)}`);
+      const expectedMarks = Array.from({ length: paging.pages }, (_, i) => `${i + 1}/${paging.pages}`);
+      assert.deepEqual(marks.slice(0, paging.pages).sort(), expectedMarks, 'each page once per round, each with its mark');
+      assert.deepEqual(marks.slice(paging.pages), marks.slice(0, paging.pages), 'then round again in the same order');
+    });
+  }
+
+  it('does not page, and so needs no redraws, when every line fits', () => {
+    assert.deepEqual(signedInPaging({ ...screen, lines: jobs.slice(0, 4) }, SIZES[0]), { pages: 1, periodMs: 14_000 });
+    const frame = renderScreen({ ...screen, lines: jobs.slice(0, 4) }, now, SIZES[0], { timeZone: 'UTC' });
+    assert.ok(!decodeText(frame, SMALL).some((r) => /^\d\/\d$/.test(r.text)), 'no page mark');
+  });
 
   it('shows both lines at 128x64, and "Offline" with an older day as a date', () => {
     const frame = renderScreen({ ...screen, online: false, lastSyncAt: now - 3 * 86_400_000 }, now, { width: 128, height: 64 }, { timeZone: 'UTC' });

@@ -77,6 +77,15 @@ describe('GraphClient against a local HTTPS server', () => {
     assert.ok(!logs.raw.join('').includes('secret-access-token'));
   });
 
+  it('asks Graph for calendar times in the configured zone (Prefer: outlook.timezone), and sends no Prefer without one', async () => {
+    graph.handle((_req, res) => json(res, 200, { value: [] }));
+    const zoned = new GraphClient({ http, baseUrl: graph.baseUrl, tokens, logger: logs.logger, sleep: sleeper.sleep, timeZone: 'Europe/Berlin' });
+    await zoned.get('/me/events', { timeoutMs: 5000 });
+    await client().get('/me/events', { timeoutMs: 5000 });
+    assert.equal(graph.requests[0]?.headers['prefer'], 'outlook.timezone="Europe/Berlin"');
+    assert.equal(graph.requests[1]?.headers['prefer'], undefined);
+  });
+
   it('keeps response bodies out of the log at info level', async () => {
     logs = captureLogs('info');
     graph.handle((_req, res) => json(res, 200, ADELE));

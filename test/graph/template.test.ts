@@ -52,4 +52,18 @@ describe('renderTemplate', () => {
     assert.match(validateTemplate('{value..subject}') ?? '', /empty path segment/);
     assert.equal(validateTemplate('Manager: {displayName}'), undefined);
   });
+
+  it('formats date-times: a calendar time as written (Graph gave it in the asked-for zone), a zoned one in the configured zone', () => {
+    const event = { value: [{ subject: 'Stand-up', start: { dateTime: '2025-03-14T10:30:00.0000000', timeZone: 'Europe/Berlin' } }] };
+    assert.equal(renderTemplate('Next: {value.0.start.dateTime|time} {value.0.subject}', event, { timeZone: 'UTC' }), 'Next: 10:30 Stand-up');
+    assert.equal(renderTemplate('{value.0.start.dateTime|date} {value.0.start.dateTime | day}', event), '14 Mar Fri');
+    const modified = { lastModifiedDateTime: '2025-03-14T09:30:00Z' };
+    assert.equal(renderTemplate('{lastModifiedDateTime|time}', modified, { timeZone: 'Europe/Berlin' }), '10:30');
+    assert.equal(renderTemplate('{lastModifiedDateTime|time}', modified, { timeZone: 'Asia/Kolkata' }), '15:00');
+    // A Windows zone name is fine for Graph's header but unknown to Intl: no crash, a time still.
+    assert.match(renderTemplate('{lastModifiedDateTime|time}', modified, { timeZone: 'W. Europe Standard Time' }), /^\d\d:\d\d$/);
+    assert.equal(renderTemplate('[{subject|time}]', { subject: 'not a time' }), '[]');
+    assert.match(validateTemplate('{start.dateTime|clock}') ?? '', /one of time, date, day/);
+    assert.equal(validateTemplate('{start.dateTime|time}'), undefined);
+  });
 });

@@ -421,6 +421,23 @@ describe('identity emulator on the wire', () => {
     }
   });
 
+  test('the calendar honours Prefer: outlook.timezone: local times in that zone, and Preference-Applied says so', async () => {
+    const { auth } = await signIn(idp, msalApp(idp));
+    const bearer = { Authorization: `Bearer ${auth.accessToken}` };
+    const url = `${idp.graphBaseUrl}/me/events?$top=1&$select=start`;
+    const utc = await httpsRequest(idp.caPem, 'GET', url, bearer);
+    const kolkata = await httpsRequest(idp.caPem, 'GET', url, { ...bearer, Prefer: 'outlook.timezone="Asia/Kolkata"' });
+    assert.equal(utc.headers['preference-applied'], undefined);
+    assert.equal(kolkata.headers['preference-applied'], 'outlook.timezone="Asia/Kolkata"');
+    const start = (r: { body: string }): { dateTime: string; timeZone: string } => (JSON.parse(r.body) as { value: Array<{ start: { dateTime: string; timeZone: string } }> }).value[0]!.start;
+    assert.equal(start(utc).timeZone, 'UTC');
+    assert.equal(start(kolkata).timeZone, 'Asia/Kolkata');
+    // The same instant (the default calendar is built around the emulator's clock, so up to a few
+    // ms apart between the two requests), 5 h 30 min later on the wall clock.
+    const wall = (s: { dateTime: string }): number => Date.parse(`${s.dateTime.slice(0, 23)}Z`);
+    assert.equal(Math.round((wall(start(kolkata)) - wall(start(utc))) / 60_000), 330);
+  });
+
   test('an expired access token is refused by Graph as the emulator clock moves', async () => {
     const { auth } = await signIn(idp, msalApp(idp));
     const bearer = { Authorization: `Bearer ${auth.accessToken}` };

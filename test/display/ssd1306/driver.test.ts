@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Frame } from '../../../src/display/frame.js';
-import { renderScreen, type Screen } from '../../../src/display/screens.js';
+import { renderScreen, signedInPaging, type Screen } from '../../../src/display/screens.js';
 import { rotateFrame180 } from '../../support/ssd1306-emulator.js';
 import { border, checker, assertShows, checkedRigs, textish } from './helpers.js';
 
@@ -109,6 +109,55 @@ describe('Ssd1306Display on an SSD1306', () => {
         if (t % 10_000 === 1_400) assertShows(emulator.visibleFrame(), frame, `countdown at ${t / 1000} s`);
       }
       assert.ok(ticksThatSentSomething >= 899, `only ${ticksThatSentSomething} ticks changed the panel: is the countdown drawn?`);
+    });
+  }
+
+  for (const c of countdowns.filter((x) => !x.offline)) {
+    it(`with a device label taking turns with the URL: the median tick within the countdown's budget, a turn rewrites the URL's lines only: 128x${c.height}, ${c.layout}`, async () => {
+      const { emulator, display } = rig({ height: c.height });
+      await display.open();
+      const size = { width: 128, height: c.height };
+      const screen: Screen = { kind: 'device-code', userCode: c.code, verificationUri: c.url, issuedAt: 0, expiresAt: 900_000, device: 'Reception 2nd floor' };
+      await display.show(renderScreen(screen, 0, size));
+      const ticks: number[] = [];
+      for (let t = 1_400; t <= 900_400; t += 1_000) {
+        emulator.resetStats();
+        const frame = renderScreen(screen, t, size);
+        await display.show(frame);
+        ticks.push(emulator.stats.wireBytes);
+        if (t % 10_000 === 7_400) assertShows(emulator.visibleFrame(), frame, `label at ${t / 1000} s`);
+      }
+      const sorted = [...ticks].sort((a, b) => a - b);
+      const turns = ticks.filter((b) => b > TICK_BUDGET);
+      assert.ok(sorted[Math.floor(sorted.length / 2)]! <= TICK_BUDGET, 'the median tick is a countdown tick');
+      assert.ok(turns.length <= Math.ceil(ticks.length / 5), `${turns.length} of ${ticks.length} ticks were turns: two in ten seconds at most`);
+      // A turn rewrites the URL's lines and nothing else: well under half a frame (~35 ms at 100 kHz).
+      assert.ok(Math.max(...turns) <= 0.4 * FULL_FRAME_WIRE_BYTES, `a turn sent ${Math.max(...turns)} bytes`);
+      const perSecond = ticks.reduce((a, b) => a + b, 0) / ticks.length;
+      // About 80 B/s against the countdown's 7: 8% of a full frame a second, ~7 ms of bus a second at 100 kHz.
+      assert.ok(perSecond <= 2 * TICK_BUDGET, `${perSecond.toFixed(1)} bytes a second on average`);
+    });
+  }
+
+  for (const height of [64, 32] as const) {
+    it(`turns a page of job lines within the countdown's bus budget a second: 128x${height}`, async () => {
+      const { emulator, display } = rig({ height });
+      await display.open();
+      const size = { width: 128, height };
+      const lines = ['Manager: Miriam Graham', 'Next: 10:30 Stand-up', 'Status: Available', 'Unread mail: 3', 'Job title: Retail Manager',
+        'Presence: In a meeting', 'Next: 14:00 Design review', 'Location: Building 4'];
+      const screen: Screen = { kind: 'signed-in', name: 'Megan Bowen', lines, lastSyncAt: 0, online: true };
+      const { pages, periodMs } = signedInPaging(screen, size);
+      assert.ok(pages > 1);
+      await display.show(renderScreen(screen, periodMs / 2, size, { timeZone: 'UTC' }));
+      for (let page = 1; page <= pages; page++) {
+        emulator.resetStats();
+        const frame = renderScreen(screen, page * periodMs + periodMs / 2, size, { timeZone: 'UTC' });
+        await display.show(frame);
+        assertShows(emulator.visibleFrame(), frame, `page ${page}`);
+        const perSecond = emulator.stats.wireBytes / (periodMs / 1000);
+        assert.ok(perSecond <= TICK_BUDGET, `page ${page} sent ${emulator.stats.wireBytes} bytes, ${perSecond.toFixed(1)} a second (budget ${TICK_BUDGET})`);
+      }
     });
   }
 

@@ -54,10 +54,12 @@ export function workloadRoutes(options: WorkloadRoutesOptions = {}): GraphRoute[
   const events = (ctx: GraphContext, segment: string) => ({
     status: 200,
     body: eventCollection(ctx, dataFor(ctx).events, segment, undefined),
+    ...preferenceApplied(ctx),
   });
   const calendarView = (ctx: GraphContext, segment: string) => ({
     status: 200,
     body: eventCollection(ctx, dataFor(ctx).events, segment, timeWindow(ctx.query)),
+    ...preferenceApplied(ctx),
   });
   return [
     { method: 'GET', path: '/me/events', anyScope: calendarScopes, handle: (ctx) => events(ctx, 'events') },
@@ -138,11 +140,40 @@ function eventProperties(): string[] {
 }
 
 /** Graph's calendar answers carry local times without a zone, plus the zone (UTC unless `Prefer: outlook.timezone`). */
-function dateTimeTimeZone(ms: number): { dateTime: string; timeZone: string } {
-  return { dateTime: new Date(ms).toISOString().replace(/Z$/, '0000'), timeZone: 'UTC' };
+function dateTimeTimeZone(ms: number, zone = 'UTC'): { dateTime: string; timeZone: string } {
+  if (zone === 'UTC') return { dateTime: new Date(ms).toISOString().replace(/Z$/, '0000'), timeZone: 'UTC' };
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-CA', {
+    timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
+  }).formatToParts(ms).map((p) => [p.type, p.value]));
+  const fraction = String(ms % 1000).padStart(3, '0');
+  return { dateTime: `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}.${fraction}0000`, timeZone: zone };
 }
 
-function eventResource(e: EmulatedEvent): Record<string, unknown> {
+/**
+ * The zone of `Prefer: outlook.timezone="Europe/Berlin"`, when it is one the emulator can convert
+ * to (IANA names; Graph also takes Windows names, which the emulator answers in UTC, unapplied).
+ */
+function preferredZone(ctx: GraphContext): string | undefined {
+  const header = ctx.headers?.['prefer'];
+  const text = Array.isArray(header) ? header.join(',') : header ?? '';
+  const m = /outlook\.timezone\s*=\s*"([^"]*)"/i.exec(text);
+  const zone = m?.[1];
+  if (!zone) return undefined;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return zone;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Graph's answer to a Prefer header it honoured. */
+function preferenceApplied(ctx: GraphContext): { headers?: Record<string, string> } {
+  const zone = preferredZone(ctx);
+  return zone ? { headers: { 'Preference-Applied': `outlook.timezone="${zone}"` } } : {};
+}
+
+function eventResource(e: EmulatedEvent, zone?: string): Record<string, unknown> {
   const created = new Date(e.createdAt ?? e.start - 3_600_000).toISOString();
   return {
     '@odata.etag': `W/"${Buffer.from(`${e.id}:1`).toString('base64')}"`,
@@ -159,8 +190,8 @@ function eventResource(e: EmulatedEvent): Record<string, unknown> {
     showAs: e.showAs ?? 'busy',
     type: 'singleInstance',
     webLink: `https://outlook.office365.com/owa/?itemid=${encodeURIComponent(e.id)}&exvsurl=1&path=/calendar/item`,
-    start: dateTimeTimeZone(e.start),
-    end: dateTimeTimeZone(e.end),
+    start: dateTimeTimeZone(e.start, zone),
+    end: dateTimeTimeZone(e.end, zone),
     location: { displayName: e.location ?? '', locationType: 'default', uniqueIdType: e.location ? 'private' : 'unknown' },
     organizer: { emailAddress: { name: e.organizer.name, address: e.organizer.address } },
   };
@@ -178,8 +209,9 @@ function eventCollection(ctx: GraphContext, all: EmulatedEvent[], segment: strin
   const page = items.slice(skip, skip + top);
   const selectText = param(query, '$select');
   const names = selectText === undefined ? eventProperties() : selectedNames(selectText, eventProperties(), 'event');
+  const zone = preferredZone(ctx);
   const value = page.map((e) => {
-    const full = eventResource(e);
+    const full = eventResource(e, zone);
     const out: Record<string, unknown> = { '@odata.etag': full['@odata.etag'], id: full['id'] };
     for (const name of names) out[name] = full[name];
     return out;

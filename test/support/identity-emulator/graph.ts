@@ -17,6 +17,8 @@ export interface GraphContext {
   baseUrl: string;
   /** Delegated scopes of the access token (without OIDC scopes). */
   scopes: string[];
+  /** The request's headers (lower-case names), for `Prefer`. */
+  headers?: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 export interface GraphReply {

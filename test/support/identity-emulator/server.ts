@@ -487,7 +487,7 @@ export class EmulatorApp {
       return fail(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
     }
     try {
-      const reply = graphRoute.handle({ me, users: deps.users, query, baseUrl: `${deps.origin}/v1.0`, scopes: check.record.scopes });
+      const reply = graphRoute.handle({ me, users: deps.users, query, baseUrl: `${deps.origin}/v1.0`, scopes: check.record.scopes, headers: exchange.req.headers });
       exchange.send(reply.status, JSON.stringify(reply.body), { ...baseHeaders, ...(reply.headers ?? {}) });
     } catch (err) {
       if (err instanceof GraphError) return fail(err.status, err.code, err.message);
