@@ -65,6 +65,7 @@ export async function runDaemon(config: ResolvedConfig, options: RunOptions = {}
     import('../service/status-file.js'),
   ]);
   const { runtimeDirectory } = await import('../service/status-location.js');
+  const { abandonWritesInFlight } = await import('../files/atomic-write.js');
   // With stdout going to the journal, each line gets a syslog priority prefix, so
   // `journalctl -p warning` works; elsewhere plain JSON lines.
   const destination = journaldDestination();
@@ -122,15 +123,23 @@ export async function runDaemon(config: ResolvedConfig, options: RunOptions = {}
     await notifier.ready('Started');
     const signal = await stopSignal;
     logger.info({ event: 'agent.stopping', signal }, `stopping on ${signal}`);
-    await notifier.stopping('Stopping');
+    // The final status first: whatever is slow below (a display on a hung bus, a request in
+    // flight), status.json and Docker's health check already say "stopped", not a dead pid.
+    let phase = 'writing the final status';
     const deadline = setTimeout(() => {
-      logger.warn({ event: 'agent.stop_timeout', after_ms: STOP_DEADLINE_MS }, 'shutdown took too long: exiting anyway');
+      const abandoned = abandonWritesInFlight();
+      logger.warn({ event: 'agent.stop_timeout', after_ms: STOP_DEADLINE_MS, still: phase, temp_files_removed: abandoned },
+        `shutdown took longer than ${STOP_DEADLINE_MS / 1000} s (still ${phase}): exiting anyway`);
       process.exit(0);
     }, STOP_DEADLINE_MS);
     deadline.unref();
-    await app.stop();
     await statusFile.update({ state: 'stopped', healthy: true, detail: 'Stopped' });
     await statusFile.stop();
+    phase = 'telling systemd';
+    await notifier.stopping('Stopping');
+    phase = 'stopping the agent (jobs, button, display, sign-in)';
+    await app.stop();
+    phase = 'closing the systemd notifier';
     await notifier.close();
     clearTimeout(deadline);
     logger.info({ event: 'agent.stopped' }, 'stopped');

@@ -1,6 +1,7 @@
 import { open, mkdir, readdir, rename, stat, unlink, link, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { unlinkSync } from 'node:fs';
 
 /**
  * The one way the agent writes a file: the token cache and its key, the status file, the PNG
@@ -52,10 +53,12 @@ export async function writeFileAtomic(target: string, data: Uint8Array | string,
   const tempName = `${tempPrefix(target)}${process.pid}-${randomBytes(6).toString('hex')}`;
   const temp = path.join(dir, tempName);
   inFlight.add(tempName);
+  inFlightPaths.add(temp);
   try {
     await writeAndPublish(temp, target, data, options);
   } finally {
     inFlight.delete(tempName);
+    inFlightPaths.delete(temp);
   }
   await fsyncDir(dir);
 }
@@ -134,6 +137,26 @@ export async function removeStaleTempFiles(target: string): Promise<string[]> {
 
 /** Temp names this process is writing right now (so cleaning never races our own writes). */
 const inFlight = new Set<string>();
+const inFlightPaths = new Set<string>();
+
+/**
+ * For a process about to exit in the middle of writes (the stop deadline): removes the temp files
+ * of the writes still in flight, synchronously, so none is left behind. The targets keep their
+ * last complete version.
+ */
+export function abandonWritesInFlight(): number {
+  let removed = 0;
+  for (const temp of inFlightPaths) {
+    try {
+      unlinkSync(temp);
+      removed++;
+    } catch {
+      // not created yet, or already renamed into place
+    }
+  }
+  inFlightPaths.clear();
+  return removed;
+}
 
 function isAlive(pid: number): boolean {
   try {

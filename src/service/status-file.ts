@@ -69,12 +69,15 @@ export class StatusFile {
 
   /** Records a new state and writes it at once. Never rejects: a failed write is logged. */
   update(status: AgentStatus): Promise<void> {
+    // After stop() the last word is "stopped": a late state change must not overwrite it.
+    if (this.stopped) return this.writing;
     this.current = { ...status };
     return this.write();
   }
 
   /** Stops the heartbeat and leaves a last, unhealthy "stopped" status behind. */
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.heartbeat !== undefined) {
       this.timers.clearInterval(this.heartbeat);
       this.heartbeat = undefined;
@@ -82,6 +85,8 @@ export class StatusFile {
     this.current = { state: 'stopped', healthy: false };
     await this.write();
   }
+
+  private stopped = false;
 
   private write(): Promise<void> {
     // Serialized, so an older snapshot never lands after a newer one.
@@ -92,9 +97,9 @@ export class StatusFile {
   private async writeNow(): Promise<void> {
     const content: StatusFileContent = { ...this.current, updatedAt: new Date(this.now()).toISOString(), pid: process.pid };
     try {
-      // 0644: the healthcheck may run as another user than the agent (docker exec as root is
-      // fine either way); the content is not secret.
-      await writeFileAtomic(this.path, `${JSON.stringify(content)}\n`, { mode: 0o644, dirMode: 0o700 });
+      // 0600: it names the signed-in user. The readers are the agent's own user (Docker's
+      // HEALTHCHECK runs as the container's USER) and root (`sudo graph-device-agent status`).
+      await writeFileAtomic(this.path, `${JSON.stringify(content)}\n`, { mode: 0o600, dirMode: 0o700 });
       if (this.failing) {
         this.failing = false;
         this.logger.info({ event: 'service.status_file_recovered', path: this.path }, 'status file written again');

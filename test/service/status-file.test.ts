@@ -35,7 +35,7 @@ test('the status file holds the latest state, refreshed by the heartbeat, and en
     let content = await readStatus(file);
     assert.deepEqual({ ...content, pid: 0 }, { state: 'showing-code', healthy: true, detail: 'waiting for sign-in', updatedAt: '2026-01-01T12:00:00.000Z', pid: 0 });
     assert.equal(content.pid, process.pid);
-    assert.equal((await stat(file)).mode & 0o777, 0o644);
+    assert.equal((await stat(file)).mode & 0o777, 0o600, 'it names the signed-in user: for the agent\'s user only');
 
     clock.advanceBy(30_000);
     await status.update({ state: 'signed-in', healthy: true }); // waits behind the heartbeat's write
