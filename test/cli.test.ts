@@ -93,6 +93,7 @@ const COMMAND_OPTIONS: Record<string, string[]> = {
   'rekey': ['--new-key-file FILE'],
   'run-job': ['--json'],
   'hw-test': [],
+  'notify-test': [],
   'check-config': [],
   'keygen': ['--out FILE', '--force'],
 };

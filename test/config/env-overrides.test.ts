@@ -24,6 +24,8 @@ function samples(dir: string): Record<string, { text: string; expect?: unknown }
     'graph.baseUrl': { text: 'https://graph.microsoft.us/v1.0' },
     'graph.jobs': { text: '[{"name":"me","schedule":"*/5 * * * *","path":"/me"}]', expect: [{ name: 'me', schedule: '*/5 * * * *', path: '/me', timeoutSec: 30 }] },
     'graph.splay': { text: '120', expect: 120 },
+    'graph.allowedHosts': { text: '["graph.example.com:8443"]', expect: ['graph.example.com:8443'] },
+    'graph.timeZone': { text: 'Europe/Berlin' },
     'network.caFile': { text: path.join(dir, 'ca.pem') },
     'network.timeoutSec': { text: '12.5', expect: 12.5 },
     'cache.path': { text: path.join(dir, 'cache.bin') },
@@ -46,6 +48,15 @@ function samples(dir: string): Record<string, { text: string; expect?: unknown }
     'button.bounceTimeMs': { text: '50', expect: 50 },
     'button.holdTimeMs': { text: '3000', expect: 3000 },
     'button.confirmTimeoutMs': { text: '20000', expect: 20000 },
+    'button.evdevName': { text: 'front-button' },
+    'button.evdevKeycode': { text: '257', expect: 257 },
+    'device.label': { text: 'kiosk-3' },
+    'notify.targets': { text: '[{"type":"ntfy","url":"https://ntfy.example.net/devices"}]', expect: [{ type: 'ntfy', url: 'https://ntfy.example.net/devices' }] },
+    'notify.includeUserCode': { text: 'true', expect: true },
+    'notify.graphFailingAfterMin': { text: '45', expect: 45 },
+    'notify.refreshAgeWarnDays': { text: '30', expect: 30 },
+    'notify.timeoutSec': { text: '5', expect: 5 },
+    'notify.queueSize': { text: '7', expect: 7 },
     'log.level': { text: 'debug' },
     'signIn.autoRenewCodes': { text: '5', expect: 5 },
     'signIn.minPollIntervalSec': { text: '2', expect: 2 },
@@ -54,6 +65,7 @@ function samples(dir: string): Record<string, { text: string; expect?: unknown }
     'metrics.includeAccount': { text: 'true', expect: true },
     'metrics.minIntervalSec': { text: '30', expect: 30 },
     stateDirectory: { text: path.join(dir, 'state') },
+    outputDirectory: { text: path.join(dir, 'out') },
   };
 }
 
@@ -79,7 +91,7 @@ test('every field of the configuration can be set by its variable, over the file
   for (const field of fields) {
     const { text, expect } = table[field]!;
     const variable = envVariableFor(field.split('.'));
-    const file = { auth: { clientId: CLIENT_ID, authority: 'https://login.microsoftonline.com/organizations' }, display: { driver: 'none' }, log: { level: 'warn' } };
+    const file = { auth: { clientId: CLIENT_ID, authority: 'https://login.microsoftonline.com/organizations' }, display: { driver: 'none' }, log: { level: 'warn' }, stateDirectory: dir };
     const config = parseConfig(file, { file: path.join(dir, 'config.json'), env: { [variable]: text } });
     assert.deepEqual(get(config, field), expect ?? text, `${variable} → ${field}`);
   }
