@@ -29,6 +29,8 @@ export class GraphThrottle {
   /** After a window: the next request not before this. */
   private nextAt = 0;
   private busy = false;
+  /** The last window end (or spacing) slept out in full. */
+  private waitedFor = -1;
   private readonly waiters: Waiter[] = [];
   private pumping: AbortController | undefined;
 
@@ -79,13 +81,17 @@ export class GraphThrottle {
 
   private pump(): void {
     if (this.busy || this.pumping || this.waiters.length === 0) return;
-    const wait = Math.max(this.until, this.nextAt) - this.options.now();
+    const target = Math.max(this.until, this.nextAt);
+    // A wait already slept in full counts as done, whatever the clock says now: a clock set back
+    // (a Pi without a real-time clock) must not hold Graph for hours.
+    const wait = target === this.waitedFor ? 0 : target - this.options.now();
     if (wait > 0) {
       const abort = new AbortController();
       this.pumping = abort;
       this.options.sleep(wait, abort.signal).then(
         () => {
           this.pumping = undefined;
+          this.waitedFor = target;
           this.pump(); // the window may have grown meanwhile
         },
         () => {
