@@ -13,7 +13,7 @@ test('a token echoed in an identity error is redacted in the reason, the descrip
   assert.equal(fields.trace_id, '0f5e6b1a-2c3d-4e5f-8a9b-0c1d2e3f4a5b');
   assert.ok(!describe(new AuthError('invalid_grant', `saw ${JWT}`)).includes(JWT));
 
-  const err = new AuthError('invalid_client');
+  const err = new AuthError('invalid_client', 'invalid_client');
   const failure = classifySignInError(err, { error: 'invalid_client', codes: [], description: `client sent ${JWT}`, at: 0 });
   assert.equal(failure.detail, 'invalid_client: client sent [redacted]');
 });
