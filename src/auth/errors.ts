@@ -1,6 +1,7 @@
 import { AuthError, InteractionRequiredAuthError } from '@azure/msal-node';
 import { LAPSE_WHY, type SignInFailure, type SignInLapse } from './identity.js';
 import type { ServerErrorReply } from './polling-guard.js';
+import { scrubSecrets } from '../net/scrub.js';
 
 /**
  * Turning msal-node's errors into what the agent must do. msal-node throws `post_request_failed`
@@ -45,7 +46,8 @@ export function classifySignInError(err: unknown, lastReply: ServerErrorReply | 
   const serverError = serverErrorString(err);
   const reply = lastReply && lastReply.error === serverError ? lastReply : undefined;
   const aadsts = reply?.codes[0];
-  const detail = reply ? `${reply.error}${aadsts ? ` (AADSTS${aadsts})` : ''}: ${reply.description}` : describe(err);
+  // The server's words, scrubbed of tokens: the detail is logged and shown by `status`.
+  const detail = reply ? scrubSecrets(`${reply.error}${aadsts ? ` (AADSTS${aadsts})` : ''}: ${reply.description}`) : describe(err);
   if (err instanceof AuthError && (err.errorCode === 'device_code_polling_cancelled')) {
     return { kind: 'cancelled', reason: 'Cancelled', detail };
   }
@@ -131,7 +133,10 @@ export function isOffline(err: unknown): boolean {
   return err.errorCode === '' || serverErrorString(err) === 'temporarily_unavailable';
 }
 
-/** One line for the log, without secrets (msal's messages carry none; bodies are never included). */
+/**
+ * One line for the log, without secrets: msal's messages carry none of ours, bodies are never
+ * included, and the server's text is scrubbed of tokens (serverText).
+ */
 export function describe(err: unknown): string {
   const text = err instanceof AuthError ? `${err.errorCode || 'auth_error'}: ${err.errorMessage}`
     : err instanceof Error ? `${err.name}: ${err.message}` : String(err);
@@ -151,9 +156,11 @@ export interface ServerTextFields {
 /**
  * Entra's descriptions end with "\r\nTrace ID: …\r\nCorrelation ID: …\r\nTimestamp: …" (and msal
  * appends " - Correlation ID: … - Trace ID: …"): the ids go into fields of their own, so an
- * operator can search for them, and the message stays one line.
+ * operator can search for them, and the message stays one line. Tokens a server or proxy echoed
+ * are scrubbed first, before the cut to 300 characters could leave half of one.
  */
-export function serverText(text: string): ServerTextFields {
+export function serverText(raw: string): ServerTextFields {
+  const text = scrubSecrets(raw);
   const aadsts = /AADSTS(\d{4,8})/.exec(text)?.[1];
   const trace = /Trace ID:\s*([0-9a-fA-F-]{8,})/.exec(text)?.[1];
   const correlation = /Correlation ID:\s*([0-9a-fA-F-]{8,})/.exec(text)?.[1];

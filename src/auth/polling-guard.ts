@@ -3,6 +3,7 @@ import { transportFailureOf, UnexpectedResponseError } from './network.js';
 import type { Logger } from '../log.js';
 import { backoffMs } from '../retry/backoff.js';
 import { headerValue, parseRetryAfter } from '../retry/retry-after.js';
+import { scrubSecrets } from '../net/scrub.js';
 
 /** What the identity server said when it refused a token request. */
 export interface ServerErrorReply {
@@ -228,7 +229,8 @@ export class PollingGuard implements INetworkModule {
       this.lastReply = {
         error: body.error,
         codes: Array.isArray(body.error_codes) ? body.error_codes.filter((c): c is number => typeof c === 'number') : [],
-        description: typeof body.error_description === 'string' ? body.error_description.split(/\r?\n/)[0]!.slice(0, 300) : '',
+        // Scrubbed before the cut: it is logged and shown, and a proxy may echo a token into it.
+        description: typeof body.error_description === 'string' ? scrubSecrets(body.error_description.split(/\r?\n/)[0]!).slice(0, 300) : '',
         at: this.now(),
       };
     }

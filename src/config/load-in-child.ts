@@ -17,11 +17,19 @@ import type { ResolvedConfig } from './load.js';
  * Same answers as loadConfigFile: the same ResolvedConfig, the same ConfigError (field, value and
  * fix) for a bad file. If the child cannot be started at all (no memory for a second process, say),
  * the check runs in this process instead: the daemon then carries the checker, but it runs.
+ *
+ * A check that has not answered within `timeoutMs` is stopped (SIGKILL) and reported as a
+ * ConfigError naming the file: a pathological file (megabytes, deep nesting) must end in exit 78,
+ * which systemd does not restart, well before its start timeout, not in a start-up that hangs.
  */
-export async function loadConfigInChild(file: string, env: NodeJS.ProcessEnv = process.env): Promise<ResolvedConfig> {
+export async function loadConfigInChild(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+  options: { timeoutMs?: number } = {},
+): Promise<ResolvedConfig> {
   let reply: ChildReply;
   try {
-    reply = await runChild(file, env);
+    reply = await runChild(file, env, options.timeoutMs ?? CHECK_TIMEOUT_MS);
   } catch (err) {
     if (!(err instanceof SpawnFailed)) throw err;
     const { loadConfigFile } = await import('./load.js');
@@ -38,6 +46,12 @@ export type ChildReply =
 
 class SpawnFailed extends Error {}
 
+/**
+ * How long the check may take. A good file takes 0.14 s here, a few seconds on a Pi Zero starting
+ * up; systemd gives the whole start 90 s (DefaultTimeoutStartSec).
+ */
+export const CHECK_TIMEOUT_MS = 10_000;
+
 /** The child's entry: this folder's load-in-child-main module, as .js when built and .ts under tsx. */
 function childEntry(): string {
   const here = fileURLToPath(import.meta.url);
@@ -53,7 +67,7 @@ function childExecArgv(): string[] {
   return process.execArgv.filter((arg) => !/^--(test|inspect|debug)/.test(arg) && arg !== '--watch');
 }
 
-function runChild(file: string, env: NodeJS.ProcessEnv): Promise<ChildReply> {
+function runChild(file: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<ChildReply> {
   return new Promise<ChildReply>((resolve, reject) => {
     let child;
     try {
@@ -69,8 +83,24 @@ function runChild(file: string, env: NodeJS.ProcessEnv): Promise<ChildReply> {
     const errText: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.stderr.on('data', (d: Buffer) => errText.push(d));
-    child.on('error', (err) => reject(new SpawnFailed(err.message)));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new SpawnFailed(err.message));
+    });
     child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (timedOut) {
+        const seconds = Math.round(timeoutMs / 100) / 10;
+        reject(new ConfigError(file, [
+          `checking the configuration took longer than ${seconds} s and was stopped: is the file huge or deeply nested? Keep it a small JSON file (see config/*.example.json)`,
+        ]));
+        return;
+      }
       const text = Buffer.concat(out).toString('utf8');
       try {
         const reply = JSON.parse(text) as ChildReply;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { TransportError, isTransient } from '../net/https.js';
 import type { HttpsClient, HttpsResponse } from '../net/https.js';
+import { scrubSecrets } from '../net/scrub.js';
 import type { Logger } from '../log.js';
 import { backoffMs } from '../retry/backoff.js';
 import { parseRetryAfter } from '../retry/retry-after.js';
@@ -193,14 +194,16 @@ export class GraphClient {
     const { status } = response;
     const body = parseBody(response.body, response.headers['content-type']);
     const graphError = body.json && status >= 400 ? parseGraphError(body.data) : undefined;
-    const requestId = response.headers['request-id'] ?? graphError?.requestId;
+    const header = response.headers['request-id'];
+    const requestId = header !== undefined ? scrubSecrets(header) : graphError?.requestId;
     // Each attempt at info (a 401 is refreshed, a 429 or 5xx retried): the job's line says how it ended.
     this.log.info({
       event: 'graph.request', job, path, attempt: attempts, status, duration_ms: this.now() - started,
       request_id: requestId, client_request_id: clientRequestId, ...(graphError?.code ? { code: graphError.code } : {}),
     }, `GET ${path} → ${status}`);
-    // Bodies hold personal data (names, mail): only when someone asked for debug.
-    this.log.debug({ event: 'graph.response', job, path, status, body: response.body.slice(0, 4096) }, `GET ${path} body`);
+    // Bodies hold personal data (names, mail): only when someone asked for debug. Scrubbed of
+    // tokens (a proxy may echo the Authorization header) before the cut, so no half token is left.
+    this.log.debug({ event: 'graph.response', job, path, status, body: scrubSecrets(response.body).slice(0, 4096) }, `GET ${path} body`);
 
     if (status === 401 && !state.refreshed) {
       // A Pi without a real-time clock may hold a token its clock thinks valid: get a new one

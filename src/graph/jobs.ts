@@ -6,6 +6,7 @@ import { validateGraphPath } from './client.js';
 import { writeJsonAtomic } from './output.js';
 import { expandPathTimes, validatePathTimes } from './path-time.js';
 import { renderTemplate, validateTemplate, type TemplateOptions } from './template.js';
+import { scrubSecrets } from '../net/scrub.js';
 
 /** One scheduled Graph call and how its answer becomes a line on the screen. */
 export interface GraphJobSpec {
@@ -437,7 +438,8 @@ export function outputRecord(run: JobRun, result: GraphResult): Record<string, u
     requestId: result.requestId ?? null,
     ...(result.ok
       ? { data: result.data }
-      : { error: { kind: result.kind, code: result.code ?? null, message: result.message } }),
+      // The client scrubs Graph's words already; scrubbed again here because this file outlives the log.
+      : { error: { kind: result.kind, code: result.code ?? null, message: scrubSecrets(result.message) } }),
   };
 }
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Logger } from '../log.js';
 import type { JobRun } from './jobs.js';
 import { writeJsonAtomic } from './output.js';
+import { scrubSecrets } from '../net/scrub.js';
 
 // The last Graph results, for `graph-device-agent status`: the agent writes, the command reads.
 
@@ -41,7 +42,8 @@ export function summarizeGraphRun(run: JobRun): GraphRunSummary {
     at: new Date(Date.parse(run.startedAt) + run.durationMs).toISOString(),
     durationMs: run.durationMs,
     ...(r.status !== undefined ? { status: r.status } : {}),
-    ...(!r.ok ? { kind: r.kind, message: r.message } : {}),
+    // The client scrubs Graph's words already; again here because this file outlives the log.
+    ...(!r.ok ? { kind: r.kind, message: scrubSecrets(r.message) } : {}),
     ...(run.line !== undefined ? { line: run.line } : {}),
     ...(r.requestId !== undefined ? { requestId: r.requestId } : {}),
   };

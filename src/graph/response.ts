@@ -1,3 +1,5 @@
+import { scrubSecrets } from '../net/scrub.js';
+
 /**
  * Reading what Graph (or something pretending to be Graph) answered: JSON or not, Graph's error
  * object, and the permission a path needs, for messages a person can act on.
@@ -32,18 +34,19 @@ export interface GraphError {
 
 /**
  * `{"error":{"code","message","innerError":{"request-id",...}}}`. The spec spells `innererror`,
- * the examples `innerError`: both are read.
+ * the examples `innerError`: both are read. Every string is scrubbed of tokens here, before it is
+ * cut to one line: these end up in warnings, `last-graph.json`, job outputs and `run-job --json`.
  */
 export function parseGraphError(data: unknown): GraphError | undefined {
   if (!isRecord(data)) return undefined;
   const error = data['error'];
-  if (typeof error === 'string') return { code: error };
+  if (typeof error === 'string') return { code: scrubSecrets(error) };
   if (!isRecord(error)) return undefined;
   const inner = isRecord(error['innerError']) ? error['innerError'] : isRecord(error['innererror']) ? error['innererror'] : undefined;
   const out: GraphError = {};
-  if (typeof error['code'] === 'string') out.code = error['code'];
-  if (typeof error['message'] === 'string') out.message = error['message'];
-  if (inner && typeof inner['request-id'] === 'string') out.requestId = inner['request-id'];
+  if (typeof error['code'] === 'string') out.code = scrubSecrets(error['code']);
+  if (typeof error['message'] === 'string') out.message = scrubSecrets(error['message']);
+  if (inner && typeof inner['request-id'] === 'string') out.requestId = scrubSecrets(inner['request-id']);
   return out;
 }
 

@@ -104,3 +104,22 @@ test('the running daemon never loads the configuration checker (zod): only its s
   assert.ok(childModules.some((u) => u.includes('/node_modules/zod/')), 'the check ran in a child, which loaded zod');
   assert.deepEqual(daemonModules.filter((u) => u.includes('/node_modules/zod/') || u.endsWith('/src/config/schema.ts') || u.endsWith('/src/config/load.ts')), []);
 });
+
+test('a check that never answers is stopped after the timeout: a ConfigError naming the file, exit 78 instead of a hung start', async (t) => {
+  const dir = await tempDir(t);
+  const file = path.join(dir, 'config.json');
+  await writeFile(file, JSON.stringify({ auth: { clientId: 'd1f4e3c2-1111-2222-3333-444455556666' } }));
+  // A preload that blocks the child for good, as a pathological file could keep the checker busy.
+  const hang = path.join(dir, 'hang.cjs');
+  await writeFile(hang, 'Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);\n');
+  const started = Date.now();
+  await assert.rejects(loadConfigInChild(file, { ...ENV, NODE_OPTIONS: `--require ${hang}` }, { timeoutMs: 1_000 }), (err: unknown) => {
+    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+    assert.equal(err.exitCode, 78);
+    assert.equal(err.file, file);
+    assert.match(err.report(), /config error in .*config\.json: checking the configuration took longer than 1 s and was stopped/);
+    return true;
+  });
+  const took = Date.now() - started;
+  assert.ok(took >= 1_000 && took < 5_000, `stopped after the timeout, not before nor long after (${took} ms)`);
+});
