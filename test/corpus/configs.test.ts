@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfigFile } from '../../src/config/index.js';
 import { resolveKey } from '../../src/auth/key-source.js';
+import { CASES as SHARED_CASES } from './configs.js';
 
 /**
  * The bad-configuration corpus: every file in test/corpus/configs/ (and each case in GENERATED)
@@ -33,62 +34,16 @@ interface Case {
 }
 
 const CASES: Record<string, Case> = {
+  // The corpus's first cases, shared with the long run (configs.ts)
+  ...SHARED_CASES,
   // Wrong types and values
-  'type-scopes-string.json': { field: 'auth.scopes', fix: /expected array: list Graph permissions, e\.g\. \["User\.Read"\]/ },
-  'type-client-id-number.json': { field: 'auth.clientId', fix: /expected string: copy the Application \(client\) ID/ },
-  'type-display-address-string.json': { field: 'display.address', fix: /expected number: use 60 \(0x3C\) or 61 \(0x3D\)/ },
-  'type-display-height-48.json': { field: 'display.height', fix: /use 64 .* or 32/ },
-  'type-bcm-pin-string.json': { field: 'button.bcmPin', fix: /expected number: use the BCM GPIO number/ },
-  'type-timeout-string.json': { field: 'network.timeoutSec', fix: /is "30", expected number/ },
-  'type-auto-renew-negative.json': { field: 'signIn.autoRenewCodes', fix: /expected a whole number from 0 to 20/ },
-  'type-log-level-unknown.json': { field: 'log.level', fix: /expected one of "fatal"\|"error"\|"warn"\|"info"\|"debug"\|"trace"/ },
-  'type-display-driver-unknown.json': { field: 'display.driver', fix: /expected one of "auto"\|"ssd1306"\|"terminal"\|"png"\|"none"/ },
-  'type-hold-time-too-short.json': { field: 'button.holdTimeMs', fix: /expected a whole number from 100 to 30000/ },
-  'type-jobs-not-a-list.json': { field: 'graph.jobs', fix: /expected array/ },
-  'type-rotate-yes.json': { field: 'display.rotate180', fix: /is "yes", expected boolean/ },
-  'type-top-level-array.json': { field: 'the file', fix: /must hold one JSON object, like \{"auth"/ },
   // Unknown keys: a "did you mean" when one is close, else the known keys
-  'unknown-auth-scope.json': { field: 'auth.scope', fix: /unknown setting: did you mean "scopes"\?/ },
-  'unknown-dispaly.json': { field: 'dispaly', fix: /unknown setting: did you mean "display"\?/ },
-  'unknown-hold-time.json': { field: 'button.holdTime', fix: /unknown setting: did you mean "holdTimeMs"\?/ },
-  'unknown-cafile-case.json': { field: 'network.cafile', fix: /unknown setting: did you mean "caFile"\?/ },
-  'unknown-signin-case.json': { field: 'signin', fix: /unknown setting: did you mean "signIn"\?/ },
-  'unknown-client-id-case.json': { field: 'auth.clientID', fix: /unknown setting: did you mean "clientId"\?/ },
-  'unknown-job-schedul.json': { field: 'graph.jobs[0].schedul', fix: /unknown setting: did you mean "schedule"\?/ },
-  'unknown-no-suggestion.json': { field: 'mqtt', fix: /unknown setting: remove it \(known here: .*auth.*display/ },
   // Cron
-  'cron-words.json': { field: 'graph.jobs[0].schedule', fix: /not a cron expression: use five or six fields, e\.g\. "\*\/15 \* \* \* \*"/ },
-  'cron-four-fields.json': { field: 'graph.jobs[0].schedule', fix: /not a cron expression: use five or six fields/ },
-  'cron-minute-61.json': { field: 'graph.jobs[0].schedule', fix: /not a cron expression: use five or six fields/ },
   // URLs
-  'url-authority-http.json': { field: 'auth.authority', fix: /expected an https:\/\/ URL\): use https:\/\/login\.microsoftonline\.com\/<tenant>/ },
-  'url-authority-no-tenant.json': { field: 'auth.authority', fix: /has no tenant: add one, e\.g\. https:\/\/login\.microsoftonline\.com\/organizations/ },
-  'url-authority-unknown-host.json': { field: 'auth.knownAuthorities', fix: /add "login\.example\.com" to auth\.knownAuthorities/ },
-  'url-graph-no-scheme.json': { field: 'graph.baseUrl', fix: /use https:\/\/graph\.microsoft\.com\/v1\.0/ },
-  'url-sample-endpoint-http.json': { field: 'endpoint', fix: /expected an https:\/\/ URL/ },
-  'url-job-path-relative.json': { field: 'graph.jobs[0].path', fix: /expected a Graph path starting with "\/", like "\/me"/ },
   // The cache key file: checked when the agent starts, still exit 78
-  'key-file-missing.json': { field: 'cache.keyFile', fix: /does not exist: create one with `graph-device-agent keygen --out / },
-  'key-file-group-readable.json': { field: 'cache.keyFile', fix: /accessible by group or others \(mode 0644\): run `chmod 600 / },
-  'key-file-garbage.json': { field: 'cache.keyFile', fix: /does not hold a key: expected 32 raw bytes, 64 hex characters or base64 of 32 bytes/ },
-  'key-file-directory.json': { field: 'cache.keyFile', fix: /directory|folder/ },
   // No client id
-  'client-id-no-auth.json': { field: 'auth', fix: /add an "auth" section with at least "clientId"/ },
-  'client-id-empty-auth.json': { field: 'auth.clientId', fix: /is missing: copy the Application \(client\) ID/ },
-  'client-id-blank.json': { field: 'auth.clientId', fix: /copy the Application \(client\) ID/ },
-  'client-id-sample-without.json': { field: 'auth.clientId', fix: /is missing: copy the Application \(client\) ID/ },
   // Microsoft's Python sample's parameters.json, with a typo
-  'sample-typo-clientid.json': { field: 'clientid', fix: /unknown setting: did you mean "client_id"\?/ },
-  'sample-typo-scopes.json': { field: 'scopes', fix: /unknown setting: did you mean "scope"\?/ },
-  'sample-typo-endpiont.json': { field: 'endpiont', fix: /unknown setting: did you mean "endpoint"\?/ },
   // Other files and cross-field rules
-  'ca-file-missing.json': { field: 'network.caFile', fix: /cannot read .*\(ENOENT\): point it at a readable PEM file/ },
-  'ca-file-not-pem.json': { field: 'network.caFile', fix: /holds no PEM certificate: it must contain "-----BEGIN CERTIFICATE-----"/ },
-  'jobs-duplicate-names.json': { field: 'graph.jobs', fix: /two jobs are named "me": give each job its own name/ },
-  'png-without-path.json': { field: 'display.pngPath', fix: /set display\.pngPath/ },
-  'authority-metadata-not-json.json': { field: 'auth.authorityMetadata', fix: /not a JSON string: paste the discovery document as a JSON-encoded string/ },
-  'json-trailing-comma.json': { field: 'not valid JSON', fix: /\(line 4, column 3\): fix the syntax \(a trailing comma/ },
-  'json-empty-file.json': { field: 'not valid JSON', fix: /fix the syntax/ },
   // Point 0: never move or overwrite what is not ours
   'cache-path-config-file.json': { field: 'cache.path', fix: /is the configuration file; the agent would replace it/ },
   'cache-path-dev-null.json': { field: 'cache.path', fix: /is a character device, not a token cache; it is left untouched: point cache\.path at/ },
