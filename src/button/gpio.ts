@@ -195,7 +195,10 @@ export class GpioButton implements Button {
     try {
       // Loaded here and only here: onoff pulls in epoll, a native addon that tests and the demo
       // must never load.
-      const onoff = (await import('onoff')) as unknown as { Gpio?: GpioConstructor; default?: { Gpio?: GpioConstructor } };
+      // A name in a variable: onoff is optional (its native epoll may not have built), and the
+      // build must not need its types.
+      const moduleName = 'onoff';
+      const onoff = (await import(moduleName)) as unknown as { Gpio?: GpioConstructor; default?: { Gpio?: GpioConstructor } };
       const Gpio = onoff.Gpio ?? onoff.default?.Gpio;
       if (!Gpio) throw new Error('onoff has no Gpio export');
       return Gpio;
