@@ -21,6 +21,11 @@ export default tseslint.config(
     },
   },
   {
+    // The tests' TypeScript loader is plain JavaScript run by Node.
+    files: ['**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', URL: 'readonly' } },
+  },
+  {
     files: LOWER_LAYERS.map((dir) => `src/${dir}/**/*.ts`),
     rules: {
       'no-restricted-imports': ['error', {

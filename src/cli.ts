@@ -228,7 +228,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 function version(): string {
-  // dist/src/cli.js when installed, src/cli.ts under tsx: the package.json is one or two folders up.
+  // dist/src/cli.js when installed, src/cli.ts from the sources: the package.json is one or two folders up.
   for (const rel of ['../package.json', '../../package.json']) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version: string };

@@ -7,15 +7,16 @@ import path from 'node:path';
 import { PNG } from 'pngjs';
 import { startIdentityEmulator } from './support/identity-emulator/index.js';
 import { serviceNodeFlags } from './support/service-flags.js';
+import { typescriptNodeFlags } from './support/ts-loader/index.js';
 
 const CLI = path.resolve('src/cli.ts');
 
 /**
  * Runs the CLI as the service does: with the unit's node flags (V8's lite mode, no WebAssembly),
- * through tsx on the TypeScript sources.
+ * through the tests' TypeScript loader on the sources.
  */
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(process.execPath, [...serviceNodeFlags(), '--import', 'tsx', CLI, ...args], {
+  return spawn(process.execPath, [...serviceNodeFlags(), ...typescriptNodeFlags(), CLI, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

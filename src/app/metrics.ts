@@ -104,7 +104,7 @@ export function createAppMetrics(
 }
 
 function packageVersion(): string {
-  // dist/src/app/metrics.js when installed, src/app/metrics.ts under tsx.
+  // dist/src/app/metrics.js when installed, src/app/metrics.ts from the sources.
   for (const rel of ['../../package.json', '../../../package.json']) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version: string };

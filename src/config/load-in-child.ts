@@ -52,14 +52,14 @@ class SpawnFailed extends Error {}
  */
 export const CHECK_TIMEOUT_MS = 10_000;
 
-/** The child's entry: this folder's load-in-child-main module, as .js when built and .ts under tsx. */
+/** The child's entry: this folder's load-in-child-main module, as .js when built and .ts when run from the sources (tsx, or the tests' loader). */
 function childEntry(): string {
   const here = fileURLToPath(import.meta.url);
   return path.join(path.dirname(here), `load-in-child-main${path.extname(here)}`);
 }
 
 /**
- * The node flags the child gets: this process's loaders (tsx in tests) and V8 flags, but never the
+ * The node flags the child gets: this process's loaders (the TypeScript loader in tests) and V8 flags, but never the
  * test runner's or the inspector's, which would turn the child into a test run or a second
  * debugger on the same port.
  */

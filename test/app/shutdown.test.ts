@@ -8,6 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startIdentityEmulator, type IdentityEmulator, type IdentityEmulatorOptions } from '../support/identity-emulator/index.js';
 import { decodeCache, parseKey } from '../../src/auth/cache/index.js';
+import { typescriptNodeFlags } from '../support/ts-loader/index.js';
 
 /**
  * SIGTERM in each state a device can be in when systemd stops it: a code on the screen, a poll
@@ -163,7 +164,7 @@ async function setup(t: TestContext, emulator: IdentityEmulatorOptions = {}): Pr
     cachePath: path.join(state, 'token-cache.bin'),
     keyPath: path.join(state, 'token-cache.key'),
     start() {
-      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', DAEMON], {
+      const child = spawn(process.execPath, [...typescriptNodeFlags(), '--input-type=module', '-e', DAEMON], {
         env: { ...process.env, REPO_URL: REPO, AGENT_CONFIG: config, AGENT_SYSFS: sysfs },
         stdio: ['ignore', 'pipe', 'pipe'],
       });

@@ -9,10 +9,11 @@ import { startIdentityEmulator, type IdentityEmulator } from '../support/identit
 import { writeKeyFile } from '../../src/auth/cache/key.js';
 import type { StatusReport } from '../../src/commands/status.js';
 import { leakedSecrets } from './support.js';
+import { typescriptNodeFlags } from '../support/ts-loader/index.js';
 
 /**
  * The commands as a person types them: `graph-device-agent login|logout|status|rekey` through
- * src/cli.ts (tsx), in their own processes, against the identity emulator.
+ * src/cli.ts (the tests' TypeScript loader), in their own processes, against the identity emulator.
  */
 
 const CLI = path.resolve('src/cli.ts');
@@ -21,7 +22,7 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
   const base = { ...process.env };
   // The host's own settings must not leak into the commands under test.
   for (const name of ['CREDENTIALS_DIRECTORY', 'GRAPH_DEVICE_AGENT_CACHE_KEY', 'GRAPH_DEVICE_AGENT_CONFIG', 'STATE_DIRECTORY']) delete base[name];
-  return spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [...typescriptNodeFlags(), CLI, ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 async function finish(child: ChildProcess, onStdout?: (text: string) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError, parseConfig } from '../../src/config/index.js';
 import { envVariableFor, overridableFields } from '../../src/config/env-overrides.js';
+import { typescriptNodeFlags } from '../support/ts-loader/index.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const CLIENT_ID = 'd1f4e3c2-1111-2222-3333-444455556666';
@@ -127,7 +128,7 @@ test('check-config exits 78 on a bad variable, and otherwise shows where each va
   t.after(() => rm(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'config.json');
   await writeFile(file, JSON.stringify({ auth: { clientId: CLIENT_ID }, display: { driver: 'none' } }));
-  const cli = (env: Record<string, string>) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'check-config', '--config', file], {
+  const cli = (env: Record<string, string>) => spawnSync(process.execPath, [...typescriptNodeFlags(), 'src/cli.ts', 'check-config', '--config', file], {
     cwd: REPO, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: dir, ...env },
   });
   const bad = cli({ GDA_BUTTON__BCM_PIN: '99' });

@@ -9,6 +9,7 @@ import { ConfigError, loadConfigFile } from '../../src/config/index.js';
 import { startIdentityEmulator } from '../support/identity-emulator/index.js';
 import { serviceNodeFlags } from '../support/service-flags.js';
 import { Watched } from '../dev/bench/processes.js';
+import { typescriptNodeFlags } from '../support/ts-loader/index.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const ENV = { PATH: process.env.PATH ?? '', HOME: '/nonexistent-home' };
@@ -81,7 +82,7 @@ test('the running daemon never loads the configuration checker (zod): only its s
   }));
   const moduleLog = path.join(dir, 'modules.log');
   const register = path.join(REPO, 'test/support/module-log/register.mjs');
-  const child = spawn(process.execPath, [...serviceNodeFlags(), '--import', 'tsx', '--import', register, path.join(REPO, 'src/cli.ts'), 'run', '--config', file], {
+  const child = spawn(process.execPath, [...serviceNodeFlags(), ...typescriptNodeFlags(), '--import', register, path.join(REPO, 'src/cli.ts'), 'run', '--config', file], {
     env: { ...process.env, MODULE_LOG: moduleLog },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

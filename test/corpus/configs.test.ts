@@ -7,6 +7,7 @@ import path from 'node:path';
 import { ConfigError, loadConfigFile } from '../../src/config/index.js';
 import { resolveKey } from '../../src/auth/key-source.js';
 import { CASES as SHARED_CASES } from './configs.js';
+import { typescriptNodeFlags } from '../support/ts-loader/index.js';
 
 /**
  * The bad-configuration corpus: every file in test/corpus/configs/ (and each case in GENERATED)
@@ -259,7 +260,7 @@ interface Outcome {
 function run(file: string, home: string): Promise<Outcome> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'run', '--config', file], {
+    const child = spawn(process.execPath, [...typescriptNodeFlags(), CLI, 'run', '--config', file], {
       // A clean environment: no config, key or state from the machine running the tests.
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { chmod, cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { typescriptNodeFlags } from '../support/ts-loader/index.js';
 
 /**
  * The bad-configuration corpus: every file in test/corpus/configs/ holds ONE mistake a person
@@ -103,7 +104,7 @@ interface Outcome {
 /** Runs the daemon on one file; a config that is (wrongly) accepted would run forever: killed after 30 s. */
 function run(file: string, home: string): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'run', '--config', file], {
+    const child = spawn(process.execPath, [...typescriptNodeFlags(), CLI, 'run', '--config', file], {
       // A clean environment: no config, key or state from the machine running the tests.
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8' },
       stdio: ['ignore', 'pipe', 'pipe'],

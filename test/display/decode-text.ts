@@ -16,30 +16,75 @@ export interface TextRun {
   text: string;
 }
 
+/** One glyph's ink columns (without the trailing spacing), masked to the font's height. */
+interface Ink {
+  columns: number[];
+  char: string;
+}
+
 /**
- * Glyph ink (columns without the trailing spacing) → character, for one font, by ink width (CJK
- * glyphs are 16 px wide): ASCII, every letter and digit of the 5x8 table (Latin, Greek, Cyrillic), the box
- * drawn for what the font lacks ("\ufffd"), and `extraChars` (CJK: Unifont's are too many to
- * try them all, so a test names the ones it looks for).
+ * Glyph ink → character, for one font, by ink width (CJK glyphs are 16 px wide) and then by the
+ * ink's first column, so that reading a position compares a handful of candidates instead of
+ * building a string for every width at every pixel. It holds ASCII, every letter and digit of the
+ * 5x8 table (Latin, Greek, Cyrillic), the box drawn for what the font lacks ("\ufffd"), and
+ * `extraChars` (CJK: Unifont's are too many to try them all, so a test names the ones it looks for).
+ * When two characters draw the same ink, the first one added wins.
  */
-function glyphTable(font: Font, extraChars = ''): Map<number, Map<string, string>> {
-  const tables = new Map<number, Map<string, string>>();
+type GlyphTable = Map<number, Map<number, Ink[]>>;
+
+/** Tables by font and extra characters: building one walks the whole 5x8 table. */
+const tableCache = new WeakMap<Font, Map<string, GlyphTable>>();
+
+function inkOf(font: Font, char: string): { ink: number; columns: number[]; drawn: string } {
+  const glyph = glyphOf(font, char);
+  const ink = glyph.columns.length - font.spacing;
+  const mask = (1 << font.height) - 1;
+  return { ink, columns: glyph.columns.slice(0, ink).map((c) => c & mask), drawn: glyph.char };
+}
+
+function glyphTable(font: Font, extraChars = ''): GlyphTable {
+  let byExtra = tableCache.get(font);
+  if (!byExtra) tableCache.set(font, (byExtra = new Map()));
+  const known = byExtra.get(extraChars);
+  if (known) return known;
+  const tables: GlyphTable = new Map();
+  const seen = new Set<string>();
   const add = (char: string): void => {
-    const glyph = glyphOf(font, char);
-    const ink = glyph.columns.length - font.spacing;
-    const columns = glyph.columns.slice(0, ink).map((c) => c & ((1 << font.height) - 1));
+    const { ink, columns, drawn } = inkOf(font, char);
     if (columns.every((c) => c === 0)) return; // a blank cell is a space, decided by context
-    const key = columns.join(',');
-    let table = tables.get(ink);
-    if (!table) tables.set(ink, (table = new Map()));
-    if (!table.has(key)) table.set(key, glyph.char === '\ufffd' ? '\ufffd' : char);
+    const key = `${ink}:${columns.join(',')}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    let byFirst = tables.get(ink);
+    if (!byFirst) tables.set(ink, (byFirst = new Map()));
+    let candidates = byFirst.get(columns[0]!);
+    if (!candidates) byFirst.set(columns[0]!, (candidates = []));
+    candidates.push({ columns, char: drawn === '\ufffd' ? '\ufffd' : char });
   };
   for (const char of font.glyphs.keys()) add(char);
   // Letters and digits only: lone accents and dots ("¸", "·") would match any speck (a QR module).
   for (const char of fixedGlyphs().keys()) if (/[\p{Lu}\p{Ll}\p{Lt}\p{Lo}\p{N}]/u.test(char)) add(char);
   add('\ufffd');
   for (const char of textChars(extraChars)) add(char);
+  byExtra.set(extraChars, tables);
   return tables;
+}
+
+/** The character whose ink is exactly `cols[x .. x+ink-1]`, if any. */
+function lookup(tables: GlyphTable, ink: number, cols: ArrayLike<number>, x: number): string | undefined {
+  const candidates = tables.get(ink)?.get(cols[x]!);
+  if (!candidates) return undefined;
+  for (const candidate of candidates) {
+    let same = true;
+    for (let i = 1; i < ink; i++) {
+      if (candidate.columns[i] !== cols[x + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return candidate.char;
+  }
+  return undefined;
 }
 
 /**
@@ -50,10 +95,8 @@ export function asDrawn(text: string, font: Font, extraChars = ''): string {
   const tables = glyphTable(font, `${extraChars}${text}`);
   return textChars(text).map((char) => {
     if (char === ' ') return ' ';
-    const glyph = glyphOf(font, char);
-    const ink = glyph.columns.length - font.spacing;
-    const key = glyph.columns.slice(0, ink).map((c) => c & ((1 << font.height) - 1)).join(',');
-    return tables.get(ink)?.get(key) ?? '?';
+    const { ink, columns } = inkOf(font, char);
+    return lookup(tables, ink, columns, 0) ?? '?';
   }).join('');
 }
 
@@ -76,7 +119,7 @@ export function decodeText(frame: Frame, font: Font, extraChars = ''): TextRun[]
     const charAt = (x: number): { char: string; ink: number } | undefined => {
       for (const ink of inks) {
         if (x < 0 || x + ink > frame.width) continue;
-        const char = tables.get(ink)?.get(cols.slice(x, x + ink).join(','));
+        const char = lookup(tables, ink, cols, x);
         if (char !== undefined) return { char, ink };
       }
       return undefined;

@@ -7,6 +7,7 @@ import { ELLIPSIS, FONTS, LARGE, LARGE_CONDENSED, SMALL, canDraw, drawText, meas
 import type { Font } from '../../src/display/font.js';
 import { renderScreen, signedInPaging, type Screen } from '../../src/display/screens.js';
 import { asDrawn, decodeText } from './decode-text.js';
+import { typescriptNodeFlags } from '../support/ts-loader/index.js';
 
 /**
  * Names and job lines in the scripts Microsoft 365 users write them in, read back from the pixels
@@ -128,7 +129,7 @@ describe('glyph tables load lazily', () => {
       const accent = glyphFilesLoaded();
       renderScreen({ kind: 'signed-in', name: '山田 太郎', lines: [], online: true }, t, size);
       console.log(JSON.stringify({ ascii, accent, cjk: glyphFilesLoaded() }));`;
-    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
+    const out = execFileSync(process.execPath, [...typescriptNodeFlags(), '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
     assert.deepEqual(JSON.parse(out), {
       ascii: { fixed: false, cjk: false },
       accent: { fixed: true, cjk: false },

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../../src/log.js';
 import { isJournalStream, journaldDestination } from '../../src/log-journald.js';
+import { typescriptNodeFlags } from '../support/ts-loader/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -77,7 +78,7 @@ test('a process whose stdout is the announced stream prefixes its lines (fd 1 by
       "log.error({ event: 'x.failed' }, 'went wrong');",
       "log.info({ event: 'x.ok' }, 'fine');",
     ].join('\n');
-    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    const result = spawnSync(process.execPath, [...typescriptNodeFlags(), '--input-type=module', '-e', script], {
       cwd: root,
       env: { ...process.env, JOURNAL_STREAM: journalStream },
       stdio: ['ignore', fd, 'pipe'],

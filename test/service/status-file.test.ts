@@ -9,6 +9,7 @@ import { judgeHealth } from '../../src/service/health.js';
 import { StatusFile, type StatusFileContent } from '../../src/service/status-file.js';
 import { captureLogs } from '../support/log-capture.js';
 import { FakeClock } from '../support/fake-clock.js';
+import { typescriptNodeFlags } from '../support/ts-loader/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const T0 = Date.parse('2026-01-01T12:00:00Z');
@@ -93,7 +94,7 @@ test('the healthcheck script exits 0 or 1 from $STATE_DIRECTORY/status.json', as
   const dir = await tempDir();
   try {
     const run = (env: Record<string, string>): { status: number | null; stdout: string } => {
-      const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/service/healthcheck.ts'], {
+      const result = spawnSync(process.execPath, [...typescriptNodeFlags(), 'src/service/healthcheck.ts'], {
         cwd: root,
         env: { PATH: process.env.PATH ?? '', ...env },
         encoding: 'utf8',

@@ -21,6 +21,7 @@ import type { EmulatorAddress, EmulatorCommand, ServedStats } from './emulator-p
 import { LogTally } from './log-tally.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { VirtualCron } from './virtual-time.js';
+import { typescriptNodeFlags } from '../support/ts-loader/index.js';
 
 /**
  * A month in the life of the agent, in about a minute: soak.long.test.ts (npm run test:long).
@@ -99,7 +100,7 @@ class EmulatorProcess {
     });
   }
   static start(): EmulatorProcess {
-    return new EmulatorProcess(fork(path.join(import.meta.dirname, 'emulator-process.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    return new EmulatorProcess(fork(path.join(import.meta.dirname, 'emulator-process.ts'), [], { execArgv: typescriptNodeFlags(), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   }
   send<T = unknown>(command: EmulatorCommand): Promise<T> {
     this.seq += 1;

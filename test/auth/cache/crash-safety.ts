@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeCache } from '../../../src/auth/cache/format.js';
 import { CLIENT_ID, withTempDir } from './helpers.js';
+import { typescriptNodeFlags } from '../../support/ts-loader/index.js';
 
 /**
  * SIGKILL a process that writes the cache in a loop, at random moments, many times: after every
@@ -50,7 +51,7 @@ async function readVersion(file: string, key: Buffer): Promise<Version | undefin
 }
 
 function startWriter(file: string, key: Buffer, mode?: 'once') {
-  const child = spawn(process.execPath, ['--import', 'tsx', WRITER, file, ...(mode ? [mode] : [])], {
+  const child = spawn(process.execPath, [...typescriptNodeFlags(), WRITER, file, ...(mode ? [mode] : [])], {
     env: { ...process.env, CRASH_KEY_HEX: key.toString('hex'), CRASH_CLIENT_ID: CLIENT_ID },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

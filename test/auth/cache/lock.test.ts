@@ -12,6 +12,7 @@ import { EncryptedFileCache } from '../../../src/auth/cache/encrypted-file-cache
 import { CacheLock } from '../../../src/auth/cache/lock.js';
 import { decodeCache } from '../../../src/auth/cache/format.js';
 import { CLIENT_ID, accountEntry, accountNames, captureLog, withTempDir } from './helpers.js';
+import { typescriptNodeFlags } from '../../support/ts-loader/index.js';
 
 /**
  * The inter-process lock: two processes writing the same cache through the real plugin and
@@ -32,7 +33,7 @@ interface Child {
 }
 
 function startWriter(file: string, key: Buffer, args: string[]): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', WRITER, file, ...args], {
+  const child = spawn(process.execPath, [...typescriptNodeFlags(), WRITER, file, ...args], {
     env: { ...process.env, LOCK_KEY_HEX: key.toString('hex'), LOCK_CLIENT_ID: CLIENT_ID, LOCK_STALE_MS: String(STALE_MS) },
     stdio: ['pipe', 'pipe', 'pipe'],
   });

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeCache, encodeCache } from '../../../src/auth/cache/format.js';
 import { loadKeyFile, writeKeyFile } from '../../../src/auth/cache/key.js';
 import { CLIENT_ID, REFRESH_TOKEN, sampleCache, withTempDir } from './helpers.js';
+import { typescriptNodeFlags } from '../../support/ts-loader/index.js';
 
 /**
  * Rekey killed at random moments (rekey-runner.ts in a child, SIGKILLed): rekey.test.ts kills it
@@ -54,7 +55,7 @@ export async function killRekeyAtRandom(t: TestContext, kills: number): Promise<
     const { cachePath, keyFile } = await setUp(dir);
     let interrupted = 0;
     for (let kill = 0; kill < kills; kill += 1) {
-      const child = spawn(process.execPath, ['--import', 'tsx', RUNNER, cachePath, keyFile], {
+      const child = spawn(process.execPath, [...typescriptNodeFlags(), RUNNER, cachePath, keyFile], {
         env: { ...process.env, REKEY_CLIENT_ID: CLIENT_ID }, stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stderr = '';
@@ -71,7 +72,7 @@ export async function killRekeyAtRandom(t: TestContext, kills: number): Promise<
       if ((await checkInvariant(cachePath, keyFile, kill)) === 'pending') interrupted += 1;
     }
     t.diagnostic(`${kills} kills, ${interrupted} between re-encrypting the cache and switching the key file`);
-    const final = spawn(process.execPath, ['--import', 'tsx', RUNNER, cachePath, keyFile, 'once'], { env: { ...process.env, REKEY_CLIENT_ID: CLIENT_ID }, stdio: 'ignore' });
+    const final = spawn(process.execPath, [...typescriptNodeFlags(), RUNNER, cachePath, keyFile, 'once'], { env: { ...process.env, REKEY_CLIENT_ID: CLIENT_ID }, stdio: 'ignore' });
     const [code] = (await once(final, 'exit')) as [number | null];
     assert.equal(code, 0);
     assert.equal(await checkInvariant(cachePath, keyFile, kills), 'current');
