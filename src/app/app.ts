@@ -11,6 +11,7 @@ import { GraphJobs, type CronScheduler, type JobRun } from '../graph/jobs.js';
 import { configuredJobs, createGraphClient, createIdentity } from './identity-and-graph.js';
 import { createDisplay } from './displays.js';
 import { recordGraphRun } from '../graph/last-run.js';
+import { runtimeDirectory } from '../service/status-location.js';
 import { createButtons } from './buttons.js';
 import type { Notifier } from './notifications.js';
 import { readSignInRecord } from '../auth/signin-record.js';
@@ -93,8 +94,9 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
       notifier?.onGraphResult(run.ok);
       metrics?.jobFinished(run);
       jobResultsTo?.dispatch(jobFinished(run, jobSpecs.findIndex((j) => j.name === run.job)));
-      // For `graph-device-agent status`: the last result, without the response body.
-      void recordGraphRun(config.stateDirectory, run, logger);
+      // For `graph-device-agent status`: the last result, without the response body, in the
+      // runtime directory (tmpfs under systemd): a job run must not cost the SD card a write.
+      void recordGraphRun(runtimeDirectory(process.env, config.stateDirectory), run, logger);
     },
     onError: onJobError,
     splayMs: (job) => splayMs(fraction, cronPeriodMs(job.schedule), config.graph.splay),

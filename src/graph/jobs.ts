@@ -181,6 +181,8 @@ export class GraphJobs implements JobsPort {
   private readonly timers: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
   /** Ticks waiting out their splay, by job: cleared by pause() and stop(). */
   private readonly delayed = new Map<string, unknown>();
+  /** What each job's outputFile holds now, without its time and request id: an unchanged answer is not written again. */
+  private readonly written = new Map<string, string>();
 
   constructor(options: GraphJobsOptions) {
     const problems = validateJobs(options.jobs);
@@ -370,8 +372,15 @@ export class GraphJobs implements JobsPort {
     const run = toRun(spec, reason, result, started, this.now() - started, this.lineOptions);
     this.logRun(run);
     if (spec.outputFile) {
+      // Written when the answer changes, not on every run: the file is on an SD card, which wears
+      // out with small writes (its `at` is when this answer was first seen).
+      const record = outputRecord(run, result);
+      const content = JSON.stringify({ ...record, at: undefined, requestId: undefined });
       try {
-        await writeJsonAtomic(spec.outputFile, outputRecord(run, result));
+        if (this.written.get(spec.name) !== content) {
+          await writeJsonAtomic(spec.outputFile, record);
+          this.written.set(spec.name, content);
+        }
       } catch (err) {
         this.log.warn({ event: 'graph.job.output_failed', job: spec.name, file: spec.outputFile, error: (err as Error).message },
           `job ${spec.name}: cannot write ${spec.outputFile}: ${(err as Error).message}`);

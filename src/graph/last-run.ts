@@ -4,10 +4,15 @@ import type { Logger } from '../log.js';
 import type { JobRun } from './jobs.js';
 import { writeJsonAtomic } from './output.js';
 import { scrubSecrets } from '../net/scrub.js';
+import { runtimeFileCandidates } from '../service/status-location.js';
 
 // The last Graph results, for `graph-device-agent status`: the agent writes, the command reads.
 
-/** `STATE/last-graph.json`: the agent writes it after every Graph job run (see {@link recordGraphRun}). */
+/**
+ * `last-graph.json`: the agent writes it after every Graph job run (see {@link recordGraphRun}),
+ * in its runtime directory (/run under systemd: a tmpfs, so job runs do not wear the SD card), else
+ * the state folder.
+ */
 export const LAST_GRAPH_FILE = 'last-graph.json';
 
 export interface GraphRunSummary {
@@ -50,14 +55,14 @@ export function summarizeGraphRun(run: JobRun): GraphRunSummary {
 }
 
 /**
- * For the agent: records a finished Graph job in `STATE/last-graph.json` (atomically, 0600: the
- * screen lines name a person). Never rejects; a failed write is logged at debug (it is only for
+ * For the agent: records a finished Graph job in `DIR/last-graph.json` (atomically, 0600: the
+ * screen lines name a person), DIR being the runtime directory. Never rejects; a failed write is logged at debug (it is only for
  * `status`). Job results hold no token.
  */
-export async function recordGraphRun(stateDirectory: string, run: JobRun, logger?: Logger): Promise<void> {
-  const file = path.join(stateDirectory, LAST_GRAPH_FILE);
+export async function recordGraphRun(directory: string, run: JobRun, logger?: Logger): Promise<void> {
+  const file = path.join(directory, LAST_GRAPH_FILE);
   const summary = summarizeGraphRun(run);
-  const previous = await readLastGraph(stateDirectory);
+  const previous = await readLastGraphFile(file);
   const content: LastGraphFile = { last: summary, jobs: { ...(previous?.jobs ?? {}), [run.job]: summary } };
   try {
     await writeJsonAtomic(file, content);
@@ -66,10 +71,20 @@ export async function recordGraphRun(stateDirectory: string, run: JobRun, logger
   }
 }
 
-export async function readLastGraph(stateDirectory: string): Promise<LastGraphFile | null> {
+/** The newest last-graph.json of the places the agent may keep it (see runtimeFileCandidates). */
+export async function readLastGraph(stateDirectory: string, env: NodeJS.ProcessEnv = process.env): Promise<LastGraphFile | null> {
+  let newest: LastGraphFile | null = null;
+  for (const file of runtimeFileCandidates(LAST_GRAPH_FILE, env, stateDirectory)) {
+    const found = await readLastGraphFile(file);
+    if (found && (!newest || Date.parse(found.last.at) > Date.parse(newest.last.at))) newest = found;
+  }
+  return newest;
+}
+
+async function readLastGraphFile(file: string): Promise<LastGraphFile | null> {
   try {
-    const parsed = JSON.parse(await readFile(path.join(stateDirectory, LAST_GRAPH_FILE), 'utf8')) as LastGraphFile;
-    return typeof parsed === 'object' && parsed !== null && typeof parsed.last === 'object' ? parsed : null;
+    const parsed = JSON.parse(await readFile(file, 'utf8')) as LastGraphFile;
+    return typeof parsed === 'object' && parsed !== null && typeof parsed.last === 'object' && parsed.last !== null ? parsed : null;
   } catch {
     return null;
   }

@@ -23,6 +23,14 @@ export function runtimeDirectory(env: NodeJS.ProcessEnv, stateDirectory: string)
  * takes the newest of those that exist.
  */
 export function statusFileCandidates(env: NodeJS.ProcessEnv, stateDirectory: string): string[] {
+  return runtimeFileCandidates(STATUS_FILE_NAME, env, stateDirectory);
+}
+
+/**
+ * The same places for any file the agent keeps in its runtime directory (status.json,
+ * last-graph.json): what changes with every beat or job run, and need not survive a reboot.
+ */
+export function runtimeFileCandidates(name: string, env: NodeJS.ProcessEnv, stateDirectory: string): string[] {
   const dirs = [runtimeDirectory(env, stateDirectory), SERVICE_RUNTIME_DIRECTORY, stateDirectory];
-  return [...new Set(dirs.map((d) => path.join(d, STATUS_FILE_NAME)))];
+  return [...new Set(dirs.map((d) => path.join(d, name)))];
 }

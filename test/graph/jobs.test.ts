@@ -247,6 +247,26 @@ describe('GraphJobs', () => {
     }
   });
 
+  it('rewrites the output file only when the answer changes (the SD card wears with writes)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'graph-jobs-'));
+    try {
+      const outputFile = join(dir, 'me.json');
+      const j = makeJobs([{ ...DEFAULT_JOBS[0]!, outputFile }]);
+      await j.runOne('me');
+      const first = await stat(outputFile);
+      await j.runOne('me');
+      assert.equal((await stat(outputFile)).ino, first.ino, 'the same answer again: the file is left as it is');
+
+      graph.handle((_req, res) => json(res, 200, { ...ADELE, jobTitle: 'Store Manager' }));
+      await j.runOne('me');
+      assert.notEqual((await stat(outputFile)).ino, first.ino, 'a new answer: a new file');
+      const written = JSON.parse(await readFile(outputFile, 'utf8')) as { line: string };
+      assert.equal(written.line, 'Store Manager');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('writes a failed run to the output file too, so a reader can tell failed from stale', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'graph-jobs-'));
     try {
