@@ -14,7 +14,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startIdentityEmulator, type IdentityEmulator } from '../support/identity-emulator/index.js';
 import { buildForBench, type Build } from './bench/build.js';
@@ -22,7 +22,10 @@ import { serviceNodeFlags } from '../support/service-flags.js';
 import { measureBusBytes, measureFrameStalls } from './bench/display.js';
 import { measureSilentTokens } from './bench/tokens.js';
 import { measureApproval } from './bench/approval.js';
-import { cpuMs, median, rssMiB, sleep, start, type Watched } from './bench/processes.js';
+import { cpuMs, median, rssMiB, sleep, start, storageWriteBytes, type Watched } from './bench/processes.js';
+import { measurePngFrames } from './bench/png.js';
+import { FakeInputTree } from '../support/fake-input.js';
+import { startReceiver } from '../notify/receiver.js';
 import { simulateFleets } from './bench/fleet.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -58,8 +61,8 @@ function machine(): Record<string, string | number> {
   return { cpu: cpuModel, cores: cpus().length, node: process.version, kernel, loadavg1m: Number(loadavg()[0]!.toFixed(2)) };
 }
 
-/** A config file for one child: the emulator, its own state directory, the default Graph jobs (or `jobs` of its own). */
-async function childConfig(root: string, name: string, idp: IdentityEmulator, graph: Record<string, unknown> = {}): Promise<string> {
+/** A config file for one child: the emulator, its own state directory, the default Graph jobs (or `jobs` of its own), and any other sections. */
+async function childConfig(root: string, name: string, idp: IdentityEmulator, graph: Record<string, unknown> = {}, sections: Record<string, unknown> = {}): Promise<string> {
   const dir = path.join(root, name);
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, 'config.json');
@@ -69,6 +72,7 @@ async function childConfig(root: string, name: string, idp: IdentityEmulator, gr
     network: { caFile: idp.caFile },
     display: { driver: 'ssd1306' }, // on an emulated bus: see bench/daemon.ts
     stateDirectory: path.join(dir, 'state'),
+    ...sections,
   }));
   return file;
 }
@@ -79,9 +83,18 @@ async function childConfig(root: string, name: string, idp: IdentityEmulator, gr
  */
 const NODE_FLAGS = serviceNodeFlags();
 
-function daemon(build: Build, config: string, busBytesPerSecond = 0, nodeFlags: string[] = NODE_FLAGS): Watched {
-  return start(process.execPath, [...nodeFlags, build.js('test/dev/bench/daemon.ts'), config], { BENCH_BUS_BYTES_PER_SECOND: String(busBytesPerSecond) });
+function daemon(build: Build, config: string, busBytesPerSecond = 0, nodeFlags: string[] = NODE_FLAGS, env: NodeJS.ProcessEnv = {}): Watched {
+  return start(process.execPath, [...nodeFlags, build.js('test/dev/bench/daemon.ts'), config], { BENCH_BUS_BYTES_PER_SECOND: String(busBytesPerSecond), ...env });
 }
+
+/** The default jobs (the user and their manager), every minute instead of every 15. */
+const EVERY_MINUTE_JOBS = [
+  { name: 'me', schedule: '* * * * *', path: '/me', line: '{displayName}' },
+  { name: 'manager', schedule: '* * * * *', path: '/me/manager', line: 'Manager: {displayName}' },
+];
+
+/** A tmpfs, as the unit's RuntimeDirectory= (/run/graph-device-agent) is: writes there are not storage writes. */
+const TMPFS = '/dev/shm';
 
 async function measureFirstFrame(build: Build, idp: IdentityEmulator, root: string): Promise<{ agentMs: number[]; nodeMs: number[] }> {
   const config = await childConfig(root, 'first-frame', idp);
@@ -154,28 +167,67 @@ interface IdleFigures {
   signedInCpuPct: number[];
   codeCpuPct: number[];
   bareCpuPct: number[];
+  /** The evdev button (issue 15) reading a gpio-keys device: a FIFO of a fake input tree. */
+  evdevCpuPct: number[];
+  evdevRssMiB: number[];
+  /** Three notification targets (webhook, ntfy, Home Assistant) on a local receiver (issue 16). */
+  notifyingRssMiB: number[];
+  notifyingCpuPct: number[];
+  notificationsReceived: number;
+  /** Bytes the signed-in children wrote to storage during the window (runtime directory on a tmpfs), and its length. */
+  signedInStorageBytes: number[];
+  /** The same for children running both jobs every minute (each run: Graph, status, last-graph.json). */
+  busyStorageBytes: number[];
+  busyRuns: number;
+  windowMs: number;
+  /** The token cache's size: one write of it is the floor per token refresh. */
+  cacheBytes: number;
 }
 
 async function measureIdle(build: Build, idp: IdentityEmulator, root: string): Promise<IdleFigures> {
+  const runtimeRoot = await mkdtemp(path.join(TMPFS, 'gda-bench-run-'));
+  const receiver = await startReceiver();
+  const fifoWriters: Array<{ close(): void }> = [];
+  const evdev: Watched[] = [];
+  const notifying: Watched[] = [];
   const signedIn: Watched[] = [];
+  const busy: Watched[] = [];
   const plain: Watched[] = [];
   const showing: Watched[] = [];
   const bare: Watched[] = [];
   const plainBare: Watched[] = [];
   try {
     for (let i = 0; i < CHILDREN_PER_STATE; i++) {
-      signedIn.push(daemon(build, await childConfig(root, `signed-in-${i}`, idp), BUS_100KHZ));
+      // As under systemd: status.json and last-graph.json in a RuntimeDirectory= on a tmpfs.
+      const runtime = path.join(runtimeRoot, `signed-in-${i}`);
+      await mkdir(runtime, { recursive: true });
+      signedIn.push(daemon(build, await childConfig(root, `signed-in-${i}`, idp), BUS_100KHZ, NODE_FLAGS, { RUNTIME_DIRECTORY: runtime }));
+      const busyRuntime = path.join(runtimeRoot, `busy-${i}`);
+      await mkdir(busyRuntime, { recursive: true });
+      busy.push(daemon(build, await childConfig(root, `busy-${i}`, idp, { jobs: EVERY_MINUTE_JOBS, splay: 'off' }), BUS_100KHZ, NODE_FLAGS, { RUNTIME_DIRECTORY: busyRuntime }));
+      const input = await new FakeInputTree(path.join(root, `input-${i}`)).init();
+      const device = await input.add({ event: 'event0', name: 'graph-device-agent', driver: 'gpio-keys', keys: [256] });
+      fifoWriters.push(device.openFifoWriter()); // the device stays there, silent, as an idle button is
+      evdev.push(daemon(build, await childConfig(root, `evdev-${i}`, idp, {}, { button: { driver: 'none' } }), BUS_100KHZ, NODE_FLAGS, { BENCH_INPUT_ROOT: input.dir }));
+      notifying.push(daemon(build, await childConfig(root, `notify-${i}`, idp, {}, {
+        notify: { targets: [
+          { type: 'webhook', url: receiver.url('/hook') },
+          { type: 'ntfy', url: receiver.url('/ntfy/devices') },
+          { type: 'homeassistant', url: receiver.url('/api/webhook/graph-device') },
+        ] },
+      }), BUS_100KHZ));
       plain.push(daemon(build, await childConfig(root, `plain-${i}`, idp), BUS_100KHZ, []));
       showing.push(daemon(build, await childConfig(root, `code-${i}`, idp), BUS_100KHZ));
       bare.push(start(process.execPath, [...NODE_FLAGS, '-e', 'setInterval(() => {}, 1 << 30)']));
       plainBare.push(start(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)']));
     }
-    for (const child of [...signedIn, ...plain]) {
+    for (const child of [...signedIn, ...plain, ...evdev, ...notifying, ...busy]) {
       const issued = await child.line((l) => l.event === 'device_code.issued', 'a device code');
       idp.approve(String(issued.user_code));
     }
     for (const child of showing) await child.line((l) => l.event === 'device_code.issued', 'a device code');
-    for (const child of [...signedIn, ...plain]) {
+    for (const child of evdev) await child.line((l) => l.event === 'button.started' && typeof l.device === 'string', 'the evdev button reading its device');
+    for (const child of [...signedIn, ...plain, ...evdev, ...notifying]) {
       await child.line((l) => l.event === 'graph.job' && l.job === 'me', 'the first Graph job (me)');
       await child.line((l) => l.event === 'graph.job' && l.job === 'manager', 'the first Graph job (manager)');
     }
@@ -184,19 +236,32 @@ async function measureIdle(build: Build, idp: IdentityEmulator, root: string): P
     const afterSignInRssMiB = rss(signedIn);
     await avoidScheduledJobs();
     log(`measuring CPU over ${CPU_WINDOW_MS / 1000} s`);
-    const groups = [signedIn, plain, showing, bare];
+    const groups = [signedIn, plain, showing, bare, evdev, notifying];
     const before = groups.map((g) => g.map((c) => cpuMs(c.pid)));
+    const writtenBefore = signedIn.map((c) => storageWriteBytes(c.pid));
+    const busyBefore = busy.map((c) => storageWriteBytes(c.pid));
+    const busyRunsBefore = busy.map((c) => c.lines.filter((l) => l.event === 'graph.job').length);
     const t0 = performance.now();
     await sleep(CPU_WINDOW_MS);
     const elapsed = performance.now() - t0;
-    const [a, b, c, d] = groups.map((g, i) => g.map((child, j) => ((cpuMs(child.pid) - before[i]![j]!) / elapsed) * 100));
+    const [a, b, c, d, e, f] = groups.map((g, i) => g.map((child, j) => ((cpuMs(child.pid) - before[i]![j]!) / elapsed) * 100));
+    const signedInStorageBytes = signedIn.map((child, i) => storageWriteBytes(child.pid) - writtenBefore[i]!);
+    const busyStorageBytes = busy.map((child, i) => storageWriteBytes(child.pid) - busyBefore[i]!);
+    const busyRuns = busy.reduce((n, c, i) => n + c.lines.filter((l) => l.event === 'graph.job').length - busyRunsBefore[i]!, 0);
     // Memory at the end of the idle minute: by then V8 has shrunk its young generation back
     // (right after sign-in it still holds what the sign-in allocated; see afterSignInRssMiB).
     const figures: IdleFigures = {
       afterSignInRssMiB,
       signedInRssMiB: rss(signedIn), plainRssMiB: rss(plain), codeRssMiB: rss(showing), bareRssMiB: rss(bare), plainBareRssMiB: rss(plainBare),
       signedInCpuPct: a!, plainCpuPct: b!, codeCpuPct: c!, bareCpuPct: d!,
+      evdevCpuPct: e!, evdevRssMiB: rss(evdev), notifyingCpuPct: f!, notifyingRssMiB: rss(notifying),
+      notificationsReceived: receiver.received.length,
+      signedInStorageBytes, busyStorageBytes, busyRuns, windowMs: elapsed,
+      cacheBytes: (await stat(path.join(root, 'signed-in-0', 'state', 'token-cache.bin'))).size,
     };
+    if (evdev.some((child) => child.lines.some((l) => l.event === 'button.evdev_lost' || l.event === 'button.unavailable'))) {
+      throw new Error('an evdev child lost its device during the window');
+    }
     for (const child of showing) {
       if (!child.lines.some((l) => l.event === 'device_code.issued') || child.lines.some((l) => l.event === 'signin.succeeded')) {
         throw new Error('a "code shown" child left that state during the window');
@@ -204,7 +269,10 @@ async function measureIdle(build: Build, idp: IdentityEmulator, root: string): P
     }
     return figures;
   } finally {
-    await Promise.all([...signedIn, ...plain, ...showing, ...bare, ...plainBare].map((c) => c.stop()));
+    await Promise.all([...signedIn, ...plain, ...showing, ...bare, ...plainBare, ...evdev, ...notifying, ...busy].map((c) => c.stop()));
+    for (const w of fifoWriters) w.close();
+    await receiver.close();
+    await rm(runtimeRoot, { recursive: true, force: true });
   }
 }
 
@@ -284,6 +352,8 @@ async function main(): Promise<void> {
     const scaling = await measureJobScaling(build, idp, root);
     log('a simulated fleet: 1,000 devices\' schedules, with and without the splay');
     const fleet = simulateFleets(1000);
+    log('PNG frames: encode time on the event loop');
+    const png = measurePngFrames(60, 5);
     log('event-loop stalls while drawing');
     const stalls = await measureFrameStalls(STALL_RUNS);
     log('bytes on the bus');
@@ -299,6 +369,9 @@ async function main(): Promise<void> {
     const tickShare = bus.tickMedian.sent / bus.tickMedian.fullFrame;
     const stallMedian = median(stalls);
     const approvalMedian = median(approval.latenciesMs);
+    const pngMedian = median(png.frameMs);
+    const perHour = (bytes: number[]): number => (median(bytes) / idle.windowMs) * 3_600_000;
+    const kib = (b: number): string => (b < 1024 ? `${Math.round(b)} B` : `${(b / 1024).toFixed(1)} KiB`);
     const rows: Row[] = [
       { figure: 'Process start to first frame on the panel', value: ms(firstAgent), baseline: `\`node -e 0\`: ${ms(firstNode)} (${(firstAgent / firstNode).toFixed(2)}×)`, goal: '≤ 1.5× bare Node', met: firstAgent <= 1.5 * firstNode },
       { figure: 'Resident memory, signed in, idle (after a minute)', value: `${mib(rssSignedIn)} (${(rssSignedIn * 1.048576).toFixed(1)} MB)`, baseline: `bare Node: ${mib(median(idle.bareRssMiB))}`, goal: '< 64 MB', met: rssSignedIn * 1.048576 < 64 },
@@ -310,6 +383,13 @@ async function main(): Promise<void> {
       { figure: 'I2C bytes: first device-code frame', value: `${bus.firstCode.sent} B`, baseline: `full frame ${bus.firstCode.fullFrame} B; bounding box ${bus.firstCode.boundingBox} B`, goal: '—' },
       { figure: 'I2C bytes: countdown tick (median of 60; max)', value: `${bus.tickMedian.sent} B; max ${bus.tickMax} B`, baseline: `full frame ${bus.tickMedian.fullFrame} B (${(tickShare * 100).toFixed(1)} %); bounding box ${bus.tickMedian.boundingBox} B`, goal: '< 5 % of a full frame', met: tickShare < 0.05 },
       { figure: 'I2C bytes: switch to signed in', value: `${bus.toSignedIn.sent} B`, baseline: `full frame ${bus.toSignedIn.fullFrame} B; bounding box ${bus.toSignedIn.boundingBox} B`, goal: '—' },
+      { figure: `PNG driver: a frame encoded on the event loop (${png.width}×${png.height}, scale 4, countdown ticks; median of ${png.frameMs.length})`, value: `${ms(pngMedian, 1)} (first: ${ms(png.frameMs[0]!, 1)}; ${kib(png.bytes)} a file)`, baseline: `pngjs encoding the same picture: ${ms(median(png.pngjsMs), 0)} (${(median(png.pngjsMs) / pngMedian).toFixed(0)}×)`, goal: '≤ 20 ms', met: pngMedian <= 20 },
+      { figure: 'Bytes written to storage per idle signed-in hour (`write_bytes`, runtime directory on a tmpfs)', value: `${kib(perHour(idle.signedInStorageBytes))} (${kib(median(idle.signedInStorageBytes))} in ${(idle.windowMs / 1000).toFixed(0)} s)`, baseline: `floor: one cache write per token refresh, ${kib(idle.cacheBytes)} (about one refresh an hour)`, goal: 'nothing but token refreshes', met: median(idle.signedInStorageBytes) === 0 },
+      { figure: 'Bytes written to storage per hour, both jobs every minute', value: `${kib(perHour(idle.busyStorageBytes))} (${idle.busyRuns} job runs by ${CHILDREN_PER_STATE} agents in the window)`, baseline: `floor: one cache write per token refresh, ${kib(idle.cacheBytes)}`, goal: 'no write per job run', met: median(idle.busyStorageBytes) === 0 && idle.busyRuns > 0 },
+      { figure: 'CPU over 60 s idle, signed in, evdev button (gpio-keys device open, waiting)', value: pct(median(idle.evdevCpuPct)), baseline: `signed in, no button: ${pct(median(idle.signedInCpuPct))}`, goal: '< 0.2 % of a core', met: median(idle.evdevCpuPct) < 0.2 },
+      { figure: 'Resident memory, signed in, idle, evdev button', value: mib(median(idle.evdevRssMiB)), baseline: `signed in: ${mib(rssSignedIn)}`, goal: '< 64 MB', met: median(idle.evdevRssMiB) * 1.048576 < 64 },
+      { figure: 'Resident memory, signed in, idle, 3 notification targets (webhook, ntfy, Home Assistant)', value: mib(median(idle.notifyingRssMiB)), baseline: `signed in, none: ${mib(rssSignedIn)}; ${idle.notificationsReceived} notifications received`, goal: '< 64 MB', met: median(idle.notifyingRssMiB) * 1.048576 < 64 },
+      { figure: 'CPU over 60 s idle, 3 notification targets', value: pct(median(idle.notifyingCpuPct)), baseline: `signed in, none: ${pct(median(idle.signedInCpuPct))}`, goal: '< 0.2 % of a core', met: median(idle.notifyingCpuPct) < 0.2 },
       { figure: 'Longest event-loop stall drawing a full frame (QR screen)', value: `${ms(stallMedian, 1)} (first: ${ms(stalls[0]!, 1)})`, baseline: 'a full frame on a 100 kHz bus: 93 ms, off the event loop', goal: '≤ 20 ms', met: Math.max(stallMedian, stalls[0]!) <= 20 },
       { figure: 'Silent token, encrypted file cache', value: `${ms(tokens.encryptedMs, 3)} (${tokens.requestsPerCall.encrypted.toFixed(2)} HTTP requests a call)`, baseline: `in memory, unencrypted: ${ms(tokens.memoryMs, 3)} (${tokens.ratio.toFixed(2)}×); in-memory plugin: ${ms(tokens.memoryPluginMs, 3)}`, goal: '—' },
       ...scaling.flatMap((s) => [
@@ -342,7 +422,7 @@ async function main(): Promise<void> {
       nodeFlags: NODE_FLAGS,
       rows,
       importCostMs: imports,
-      raw: { first, idle, scaling, fleet, bus, stalls, tokens, approval },
+      raw: { first, idle, scaling, fleet, bus, stalls, png, tokens, approval },
     }, null, 2)}\n`);
     log(`written ${path.join(out, 'bench.json')}`);
   } finally {

@@ -4,7 +4,8 @@
  * the SSD1306 emulator instead of a real I2C bus, so the bench sees when the first frame is lit.
  *
  * argv: <config file>. env: BENCH_BUS_BYTES_PER_SECOND (0 or absent: writes complete at once;
- * 11111 ≈ a 100 kHz bus, 9 clocks a byte).
+ * 11111 ≈ a 100 kHz bus, 9 clocks a byte); BENCH_INPUT_ROOT (a fake input tree, test/support/fake-input.ts:
+ * the evdev button reads its /dev/input/eventN, a FIFO, as it reads a gpio-keys device on a Pi).
  *
  * Writes `BENCH {"event":"first-frame"}` on stderr when the panel first shows a whole frame. The
  * agent's JSON log goes to stdout as usual. Runs only as built JS (see build.ts), never under tsx.
@@ -55,7 +56,17 @@ async function main(): Promise<number> {
     throw err;
   }
   const { runDaemon } = await import('../../../src/commands/run.js');
-  return runDaemon(config, { early });
+  const inputRoot = process.env.BENCH_INPUT_ROOT;
+  if (!inputRoot) return runDaemon(config, { early });
+  const { EvdevButton } = await import('../../../src/button/evdev.js');
+  const { createLogger } = await import('../../../src/log.js');
+  const b = config.button;
+  const evdev = new EvdevButton({
+    deviceName: b.evdevName, keycode: b.evdevKeycode, bounceTimeMs: b.bounceTimeMs, holdTimeMs: b.holdTimeMs,
+    sysfsRoot: `${inputRoot}/sys/class/input`, devRoot: `${inputRoot}/dev`,
+    logger: createLogger({ level: config.log.level }).child({ component: 'button' }),
+  });
+  return runDaemon(config, { early, overrides: { extraButton: evdev } });
 }
 
 main().then(

@@ -118,6 +118,18 @@ export function cpuMs(pid: number): number {
   return ((utime + stime) * 1000) / CLOCK_TICKS;
 }
 
+/**
+ * Bytes the process has caused to be written to a block device so far (`write_bytes` of
+ * /proc/PID/io): files on a disk or an SD card, counted when their pages are dirtied; writes to a
+ * tmpfs (/run) or a pipe (the journal) are not in it.
+ */
+export function storageWriteBytes(pid: number): number {
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+  const m = /^write_bytes:\s+(\d+)/m.exec(io);
+  if (!m) throw new Error(`no write_bytes for ${pid}`);
+  return Number(m[1]);
+}
+
 /** Resident set size in MiB (VmRSS of /proc/PID/status). */
 export function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
