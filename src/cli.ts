@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, EXIT_CONFIG } from './config/errors.js';
 
 /**
@@ -240,12 +241,28 @@ function version(): string {
   return 'unknown';
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exit(code);
-  },
-  (err: unknown) => {
-    process.stderr.write(`graph-device-agent: ${(err as Error)?.stack ?? String(err)}\n`);
-    process.exit(1);
-  },
-);
+/**
+ * True when this module is the program (`graph-device-agent`, npm's link to it, `node
+ * dist/src/cli.js`), not a module imported by another (the tests of `--help` call main()).
+ */
+function isProgram(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return true;
+  }
+}
+
+if (isProgram()) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exit(code);
+    },
+    (err: unknown) => {
+      process.stderr.write(`graph-device-agent: ${(err as Error)?.stack ?? String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -109,15 +109,35 @@ function helpLines(stdout: string): Map<string, string> {
   }));
 }
 
+/**
+ * main() of src/cli.ts in this process, with what it writes to stdout: the help of every command
+ * without a Node start each (the program itself is started above, for `--help`).
+ */
+async function mainHere(args: string[]): Promise<{ code: number; stdout: string }> {
+  const { main } = await import('../src/cli.js');
+  let stdout = '';
+  const write = process.stdout.write;
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    stdout += chunk.toString();
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    return { code: await main(args), stdout };
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
 test('--help lists every command with its one help line, and COMMAND --help shows that line, its usage and its options', async () => {
   const general = await finish(cli(['--help']));
   assert.equal(general.code, 0);
   const lines = helpLines(general.stdout);
   assert.deepEqual([...lines.keys()].sort(), Object.keys(COMMAND_OPTIONS).sort());
   assert.match(general.stdout, /^ {2}run-job NAME +run one Graph job/m);
+  assert.equal((await mainHere(['--help'])).stdout, general.stdout, 'main() here prints what the program prints');
 
-  await Promise.all(Object.entries(COMMAND_OPTIONS).map(async ([command, options]) => {
-    const { code, stdout } = await finish(cli([command, '--help']));
+  for (const [command, options] of Object.entries(COMMAND_OPTIONS)) {
+    const { code, stdout } = await mainHere([command, '--help']);
     assert.equal(code, 0, command);
     assert.match(stdout, new RegExp(`^Usage: graph-device-agent ${command}${command === 'run-job' ? ' NAME' : ''} \\[options\\]$`, 'm'));
     assert.ok(stdout.includes(`\n${lines.get(command)}\n`), `${command} --help shows its help line:\n${stdout}`);
@@ -126,7 +146,7 @@ test('--help lists every command with its one help line, and COMMAND --help show
     }
     // Another command's option is not this one's.
     if (command !== 'keygen') assert.doesNotMatch(stdout, /--force/, command);
-  }));
+  }
 });
 
 test('an unknown command or a missing argument exits 64 with the usage', async () => {

@@ -1,8 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { silentLogger, type Logger } from '../../../src/log.js';
 import { createTlsMaterial, type TlsMaterial } from './certs.js';
 import { DeviceCodeStore, type IssuedDeviceCode } from './device-flow.js';
@@ -99,18 +101,54 @@ export interface IdentityEmulator {
 
 /**
  * A CA, a server certificate and a token signing key cost about half a second of CPU (three
- * RSA-2048 key pairs, and forge signing the certificates): every emulator a test process starts
- * for the same host shares one set, made on first use. Nothing depends on two emulators having
- * different ones (the tests of an untrusted certificate make their own, in auth/network.test.ts).
+ * RSA-2048 key pairs, and forge signing the certificates), and a test run starts an emulator in
+ * some fifty processes: every emulator for the same host shares one set, made on first use and
+ * kept for a day in node_modules/.cache (test keys for 127.0.0.1, nothing else trusts them), so
+ * later processes read it instead. Nothing depends on two emulators having different ones (the
+ * tests of an untrusted certificate make their own, in auth/network.test.ts).
  */
 const keyMaterial = new Map<string, Promise<[TlsMaterial, SigningKey]>>();
+const KEY_CACHE = fileURLToPath(new URL('../../../node_modules/.cache/graph-device-agent-emulator-keys/', import.meta.url));
+const KEY_CACHE_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+
+interface CachedKeys {
+  made: number;
+  tls: TlsMaterial;
+  signingKeyPem: string;
+}
+
+async function makeKeyMaterial(local: boolean, host: string): Promise<[TlsMaterial, SigningKey]> {
+  const file = join(KEY_CACHE, `${local ? 'local' : host.replace(/[^A-Za-z0-9.-]/g, '_')}.json`);
+  try {
+    const cached = JSON.parse(await readFile(file, 'utf8')) as CachedKeys;
+    // The certificates are valid 30 days; a day-old set is made again, well before.
+    if (Date.now() - cached.made < KEY_CACHE_MAX_AGE_MS && cached.made <= Date.now()) {
+      return [cached.tls, SigningKey.fromPem(cached.signingKeyPem)];
+    }
+  } catch {
+    // none yet, or unreadable: make a new set
+  }
+  const made = await Promise.all([createTlsMaterial(local ? {} : { extraHosts: [host] }), SigningKey.generate()]);
+  try {
+    await mkdir(KEY_CACHE, { recursive: true, mode: 0o700 });
+    // Processes starting together may each make a set: each writes its own temp file and the
+    // rename makes a whole file appear; the last one wins, and every set works.
+    const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    const content: CachedKeys = { made: Date.now(), tls: made[0], signingKeyPem: made[1].toPem() };
+    await writeFile(temp, JSON.stringify(content), { mode: 0o600 });
+    await rename(temp, file);
+  } catch {
+    // a read-only checkout: the next process makes its own
+  }
+  return made;
+}
 
 function keyMaterialFor(host: string): Promise<[TlsMaterial, SigningKey]> {
   const local = host === '127.0.0.1' || host === 'localhost' || host === '::1';
   const key = local ? '' : host;
   let made = keyMaterial.get(key);
   if (!made) {
-    made = Promise.all([createTlsMaterial(local ? {} : { extraHosts: [host] }), SigningKey.generate()]);
+    made = makeKeyMaterial(local, host);
     made.catch(() => keyMaterial.delete(key));
     keyMaterial.set(key, made);
   }

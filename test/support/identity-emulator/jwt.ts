@@ -1,4 +1,4 @@
-import { createHash, generateKeyPair, sign, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPair, sign, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 
 /**
@@ -27,7 +27,22 @@ export class SigningKey {
   ) {}
 
   static async generate(): Promise<SigningKey> {
-    const { privateKey, publicKey } = await generateKeyPairAsync('rsa', { modulusLength: 2048 });
+    const { privateKey } = await generateKeyPairAsync('rsa', { modulusLength: 2048 });
+    return SigningKey.fromPrivateKey(privateKey);
+  }
+
+  /** A key made earlier (its PKCS #8 PEM), e.g. read back from the emulator's key cache. */
+  static fromPem(pem: string): SigningKey {
+    return SigningKey.fromPrivateKey(createPrivateKey(pem));
+  }
+
+  /** The private key as PKCS #8 PEM, to keep it. */
+  toPem(): string {
+    return this.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  }
+
+  private static fromPrivateKey(privateKey: KeyObject): SigningKey {
+    const publicKey = createPublicKey(privateKey);
     const exported = publicKey.export({ format: 'jwk' });
     if (typeof exported.n !== 'string' || typeof exported.e !== 'string') throw new Error('RSA public key has no n/e');
     // Like Entra's kid: an opaque, stable identifier derived from the key (here its thumbprint).
