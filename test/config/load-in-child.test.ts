@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfigInChild } from '../../src/config/load-in-child.js';
@@ -10,6 +10,7 @@ import { startIdentityEmulator } from '../support/identity-emulator/index.js';
 import { serviceNodeFlags } from '../support/service-flags.js';
 import { Watched } from '../dev/bench/processes.js';
 import { typescriptNodeFlags } from '../support/ts-loader/index.js';
+import { assertSameInChild } from './same-in-child.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const ENV = { PATH: process.env.PATH ?? '', HOME: '/nonexistent-home' };
@@ -20,17 +21,8 @@ async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise
   return dir;
 }
 
-test('the child process gives the daemon the same configuration as checking in-process, for every example', async () => {
-  const examples = (await readdir(path.join(REPO, 'config'))).filter((f) => f.endsWith('.example.json'));
-  assert.ok(examples.length >= 5);
-  for (const name of examples) {
-    const file = path.join(REPO, 'config', name);
-    const env = { ...ENV, STATE_DIRECTORY: '/var/lib/graph-device-agent' };
-    const inChild = await loadConfigInChild(file, env);
-    // The in-process result through JSON, as the child sends it: no undefined fields.
-    assert.deepEqual(inChild, JSON.parse(JSON.stringify(loadConfigFile(file, env))), name);
-    assert.equal(inChild.cache.path, '/var/lib/graph-device-agent/token-cache.bin', `${name}: the child saw the environment`);
-  }
+test('the child process gives the daemon the same configuration as checking in-process (parameters.json, the full example)', async () => {
+  await assertSameInChild(['parameters.example.json', 'config.full.example.json']);
 });
 
 test('a bad file gives the same ConfigError: the field, the value and the fix, and the file', async (t) => {
