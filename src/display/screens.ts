@@ -374,14 +374,33 @@ function drawCompactSmallCode(frame: Frame, screen: DeviceCodeScreen, now: numbe
 
 type SignedInScreen = Extract<Screen, { kind: 'signed-in' }>;
 
+const SYNC_FORMATS = {
+  day: { year: 'numeric', month: 'numeric', day: 'numeric' },
+  time: { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' },
+  date: { day: 'numeric', month: 'short' },
+} as const satisfies Record<string, Intl.DateTimeFormatOptions>;
+
+/**
+ * The formatters, made once per zone: making an Intl.DateTimeFormat costs far more than using
+ * one, and the signed-in screen is drawn on every change.
+ */
+const syncFormatters = new Map<string, Intl.DateTimeFormat>();
+
+function syncFormatter(kind: keyof typeof SYNC_FORMATS, timeZone: string | undefined): Intl.DateTimeFormat {
+  const key = `${kind} ${timeZone ?? ''}`;
+  let formatter = syncFormatters.get(key);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-GB', { ...(timeZone ? { timeZone } : {}), ...SYNC_FORMATS[kind] });
+    syncFormatters.set(key, formatter);
+  }
+  return formatter;
+}
+
 /** "10:42" for today, "12 Mar" for an older day. */
 export function formatSyncTime(at: number, now: number, timeZone?: string): string {
-  const zone = timeZone ? { timeZone } : {};
-  const day = new Intl.DateTimeFormat('en-GB', { ...zone, year: 'numeric', month: 'numeric', day: 'numeric' });
-  if (day.format(at) === day.format(now)) {
-    return new Intl.DateTimeFormat('en-GB', { ...zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
-  }
-  return new Intl.DateTimeFormat('en-GB', { ...zone, day: 'numeric', month: 'short' }).format(at);
+  const day = syncFormatter('day', timeZone);
+  if (day.format(at) === day.format(now)) return syncFormatter('time', timeZone).format(at);
+  return syncFormatter('date', timeZone).format(at);
 }
 
 /** "Synced 10:42", then shorter forms for when the line is tight. */
