@@ -8,9 +8,9 @@ import { backoffMs } from '../retry/backoff.js';
 import { parseRetryAfter } from '../retry/retry-after.js';
 import { DEFAULT_RETRY_POLICY } from './retry.js';
 import type { RetryPolicy } from './retry.js';
-import { oneLine, parseBody, parseGraphError, permissionFor } from './response.js';
+import { MAX_JSON_DEPTH, isRecord, oneLine, parseBody, parseGraphError, permissionFor } from './response.js';
 import type { GraphError } from './response.js';
-import { GraphThrottle } from './throttle.js';
+import { GraphThrottle, MAX_HOLD_MS } from './throttle.js';
 
 /**
  * A small Graph client for a handful of scheduled GETs.
@@ -192,10 +192,10 @@ export class GraphClient {
     }
 
     const { status } = response;
-    const body = parseBody(response.body, response.headers['content-type']);
+    const body = parseBody(response.body, response.headers['content-type'], response.headers['content-encoding']);
     const graphError = body.json && status >= 400 ? parseGraphError(body.data) : undefined;
     const header = response.headers['request-id'];
-    const requestId = header !== undefined ? scrubSecrets(header) : graphError?.requestId;
+    const requestId = header !== undefined ? oneLine(scrubSecrets(header), 100) : graphError?.requestId;
     // Each attempt at info (a 401 is refreshed, a 429 or 5xx retried): the job's line says how it ended.
     this.log.info({
       event: 'graph.request', job, path, attempt: attempts, status, duration_ms: this.now() - started,
@@ -218,10 +218,10 @@ export class GraphClient {
       const asked = THROTTLING_STATUSES.has(status)
         ? parseRetryAfter(response.headers['retry-after'], { date: response.headers['date'], nowMs: this.now() })
         : undefined;
-      // Every job's requests wait out the window, not only this one's retry.
+      // Every job's requests wait out the window, not only this one's retry (at most MAX_HOLD_MS).
       if (asked !== undefined) this.throttle.hold(asked, { status, job, path, request_id: requestId });
       if (asked !== undefined && asked > this.policy.maxRetryAfterMs) {
-        return { result: this.failure(path, status, body, graphError, requestId, attempts, asked) };
+        return { result: this.failure(path, status, body, graphError, requestId, attempts, asked, response.headers['location']) };
       }
       if (canRetry && asked !== undefined) {
         // The throttle holds this retry, and everyone else's, until the window has passed.
@@ -238,9 +238,16 @@ export class GraphClient {
     }
 
     if (status >= 200 && status < 300 && body.json) {
+      // Graph's answers are objects (an entity, or a collection's { value: [...] }); an empty body
+      // (204) is null. An array, a string, a number or a `null` in a body is not Graph talking.
+      const notGraph = body.data === null ? response.body.trim() !== '' : !isRecord(body.data);
+      if (notGraph) {
+        return { result: { ok: false, kind: 'not-json', status, attempts, ...(requestId ? { requestId } : {}),
+          message: `Graph answered HTTP ${status} with JSON that is ${jsonKind(body.data)}, not an object: not a Graph answer (a proxy?)` } };
+      }
       return { result: { ok: true, status, data: body.data, attempts, ...(requestId ? { requestId } : {}) } };
     }
-    return { result: this.failure(path, status, body, graphError, requestId, attempts) };
+    return { result: this.failure(path, status, body, graphError, requestId, attempts, undefined, response.headers['location']) };
   }
 
   /**
@@ -270,6 +277,7 @@ export class GraphClient {
     requestId: string | undefined,
     attempts: number,
     retryAfter?: number,
+    location?: string,
   ): GraphResult {
     const base = {
       ok: false as const,
@@ -279,8 +287,16 @@ export class GraphClient {
       ...(requestId ? { requestId } : {}),
       ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}),
     };
+    if (status >= 300 && status < 400) {
+      // The HTTPS client follows no redirect: the access token goes to graph.baseUrl's host only.
+      return { ...base, kind: 'bad-request', message: `Graph answered ${path} with a redirect (HTTP ${status}) to ${redirectTarget(location)}, not followed: the access token is only sent to graph.baseUrl; check graph.baseUrl and any proxy` };
+    }
     if (!body.json) {
-      const message = body.malformed
+      const message = body.encoding
+        ? `Graph answered HTTP ${status} with a body in Content-Encoding "${body.encoding}", which the agent does not ask for: a proxy?`
+        : body.tooDeep
+        ? `Graph answered HTTP ${status} with JSON nested deeper than ${MAX_JSON_DEPTH} levels: not a Graph answer (a proxy?)`
+        : body.malformed
         ? `Graph answered HTTP ${status} with JSON that does not parse (cut off?): a proxy or captive portal?`
         : `Graph answered HTTP ${status} with ${body.contentType || 'a body without a content type'}, not JSON: a proxy or captive portal?`;
       return { ...base, kind: 'not-json', message };
@@ -288,7 +304,11 @@ export class GraphClient {
     const code = graphError?.code ?? `HTTP ${status}`;
     const said = graphError?.message ? `: ${oneLine(graphError.message)}` : '';
     const gaveUp = attempts > 1 ? `, gave up after ${attempts} attempts` : '';
-    const later = retryAfter !== undefined ? `; Graph asked to wait ${Math.ceil(retryAfter / 1000)} s, longer than this agent waits, so the next run will try again` : '';
+    const held = retryAfter !== undefined ? Math.min(retryAfter, MAX_HOLD_MS) : 0;
+    const later = retryAfter === undefined ? ''
+      : held < retryAfter
+        ? `; Graph asked to wait ${Math.ceil(retryAfter / 1000)} s; Graph requests wait ${Math.ceil(held / 1000)} s (the longest this agent holds them), then the next run tries again`
+        : `; Graph asked to wait ${Math.ceil(retryAfter / 1000)} s, longer than this agent waits in one run: Graph requests wait until then, and the next run tries again`;
 
     if (status === 401) {
       return { ...base, kind: 'unauthorized', message: `Graph rejected the access token for ${path} even after a refresh (${code})${said}; check the device clock, or sign in again` };
@@ -310,6 +330,23 @@ export class GraphClient {
     const statusAndCode = graphError?.code ? `HTTP ${status}, ${graphError.code}` : `HTTP ${status}`;
     return { ...base, kind: 'bad-request', message: `Graph refused ${path} (${statusAndCode})${said}` };
   }
+}
+
+/** The host a redirect points at, for the message: printable and short, never the whole URL (it may hold a token). */
+function redirectTarget(location: string | undefined): string {
+  if (location === undefined || location.trim() === '') return 'nowhere (no Location)';
+  try {
+    return oneLine(new URL(location).host || 'a relative address', 100);
+  } catch {
+    return 'an address that is not a URL';
+  }
+}
+
+/** What a JSON value is, in words. */
+function jsonKind(data: unknown): string {
+  if (data === null) return 'null';
+  if (Array.isArray(data)) return 'an array';
+  return `a ${typeof data}`;
 }
 
 function forbiddenMessage(path: string, graphError: GraphError | undefined, said: string): string {

@@ -374,9 +374,10 @@ export class GraphJobs implements JobsPort {
     if (spec.outputFile) {
       // Written when the answer changes, not on every run: the file is on an SD card, which wears
       // out with small writes (its `at` is when this answer was first seen).
-      const record = outputRecord(run, result);
-      const content = JSON.stringify({ ...record, at: undefined, requestId: undefined });
       try {
+        // Inside the try: what Graph sent may be more than JSON.stringify can write back.
+        const record = outputRecord(run, result);
+        const content = JSON.stringify({ ...record, at: undefined, requestId: undefined });
         if (this.written.get(spec.name) !== content) {
           await writeJsonAtomic(spec.outputFile, record);
           this.written.set(spec.name, content);

@@ -1,3 +1,5 @@
+import { printable } from './response.js';
+
 /**
  * The screen line of a job: `"{displayName}"`, `"Manager: {displayName}"`, `"{value.0.subject}"`.
  *
@@ -28,16 +30,28 @@ export function validateTemplate(template: string): string | undefined {
   return typeof result === 'string' ? result : undefined;
 }
 
-/** Renders `template` over `data` as one line (newlines and tabs in values become spaces). */
+/**
+ * The longest line a template renders: a panel shows some 21 characters of it (the rest is cut
+ * with "…"), and the line is also in every `graph.job` log line and `last-graph.json`. A 100 KB
+ * displayName must not make a 100 KB log line (journald splits lines over 48 KiB).
+ */
+export const MAX_LINE_LENGTH = 200;
+
+/**
+ * Renders `template` over `data` as one line of at most {@link MAX_LINE_LENGTH} characters:
+ * newlines, tabs and control characters in values (an ANSI escape's ESC) become spaces,
+ * bidirectional overrides are dropped.
+ */
 export function renderTemplate(template: string, data: unknown, options: TemplateOptions = {}): string {
   const pieces = parse(template);
   // A broken template is shown as written: the config loader reports it, the screen still works.
   if (typeof pieces === 'string') return template;
-  return pieces.map((piece) => {
+  const line = pieces.map((piece) => {
     if ('text' in piece) return piece.text;
     const value = lookup(data, piece.path);
     return piece.format ? formatDateTime(value, piece.format, options) : format(value);
   }).join('');
+  return line.length > MAX_LINE_LENGTH ? `${line.slice(0, MAX_LINE_LENGTH - 1)}…` : line;
 }
 
 function parse(template: string): Piece[] | string {
@@ -93,7 +107,7 @@ function lookup(data: unknown, path: readonly string[]): unknown {
 }
 
 function format(value: unknown): string {
-  if (typeof value === 'string') return value.replace(/[\s\p{Cc}]+/gu, ' ').trim();
+  if (typeof value === 'string') return printable(value.slice(0, MAX_LINE_LENGTH * 2)).replace(/\s+/gu, ' ').trim();
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   // `businessPhones: ["+1 412 555 0109"]` reads naturally as a list.
   if (Array.isArray(value) && value.every((v) => typeof v === 'string' || typeof v === 'number')) {

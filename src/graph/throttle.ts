@@ -11,6 +11,14 @@ import type { Logger } from '../log.js';
  *   (GraphJobs skips a tick while that job's run is in flight, and a run waiting here is).
  * - The window is logged once, with its length.
  */
+/**
+ * The longest window the throttle holds Graph for: an hour. Graph's own Retry-After values are
+ * seconds to minutes; a day (what retry-after.ts lets through from a Retry-After of 1e12 or a date
+ * in the year 9999) is a proxy's mistake, and would leave the screen's lines stale, presses without
+ * an answer and every scheduled run skipped for that long.
+ */
+export const MAX_HOLD_MS = 60 * 60 * 1000;
+
 export interface GraphThrottleOptions {
   now: () => number;
   /** Rejects with the signal's reason when it aborts. */
@@ -44,13 +52,15 @@ export class GraphThrottle {
   /** Graph asked to wait `ms` (Retry-After): hold every request until then. */
   hold(ms: number, context: { status: number; job?: string | undefined; path?: string | undefined; request_id?: string | undefined }): void {
     const now = this.options.now();
-    const until = now + Math.max(0, ms);
+    const held = Math.min(Math.max(0, ms), MAX_HOLD_MS);
+    const until = now + held;
     if (until <= this.until) return;
     const fresh = now >= this.until;
     this.until = until;
     if (fresh) {
-      this.options.logger.warn({ event: 'graph.throttled', duration_ms: Math.round(ms), ...context },
-        `Graph asked to wait ${Math.ceil(ms / 1000)} s (HTTP ${context.status}): every Graph request waits until then; if this repeats, run the jobs less often or spread them (graph.jobs schedules)`);
+      const asked = held < ms ? `${Math.ceil(ms / 1000)} s, more than the agent's limit of ${Math.ceil(held / 1000)} s` : `${Math.ceil(ms / 1000)} s`;
+      this.options.logger.warn({ event: 'graph.throttled', duration_ms: Math.round(held), ...context },
+        `Graph asked to wait ${asked} (HTTP ${context.status}): every Graph request waits until then; if this repeats, run the jobs less often or spread them (graph.jobs schedules)`);
     }
   }
 

@@ -27,6 +27,7 @@ export type Malformation = 'truncated JSON' | 'HTML instead of JSON' | 'a 5 MB b
 /** Where the agent meets the network, in the order it does. */
 export type Place = 'openid' | 'devicecode' | 'poll' | 'refresh' | 'graph';
 export const MALFORMATIONS: Malformation[] = ['truncated JSON', 'HTML instead of JSON', 'a 5 MB body', 'no answer'];
+export const PLACES: Place[] = ['openid', 'devicecode', 'poll', 'refresh', 'graph'];
 const TIMEOUT_SEC = 2;
 
 function fault(endpoint: FaultEndpoint, kind: Malformation, match?: Fault['match']): Fault {

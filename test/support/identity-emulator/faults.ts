@@ -8,7 +8,7 @@ import type { IncomingHttpHeaders } from 'node:http';
  * What a fault does, in this order:
  *  1. `delayMs`: wait that long first (`Infinity`: never answer, a hung server, until close()).
  *  2. `destroySocket: true`: drop the connection with no reply (the client sees a reset / hang-up).
- *  3. `status`: answer with it, `body` (a string as is, anything else as JSON; default: an
+ *  3. `status`: answer with it, `body` (a string as is, a Buffer as bytes, anything else as JSON; default: an
  *     Entra- or Graph-style error for the status), `contentType`, `headers`.
  *  4. Neither 2 nor 3: the normal reply, after the delay (a slow server).
  *

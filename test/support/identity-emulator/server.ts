@@ -138,7 +138,7 @@ class Exchange {
     readonly entry: RequestLogEntry,
   ) {}
 
-  send(status: number, body: string, headers: Record<string, string>): void {
+  send(status: number, body: string | Buffer, headers: Record<string, string>): void {
     if (this.res.headersSent || this.res.destroyed) return;
     this.entry.status = status;
     this.res.writeHead(status, { 'Content-Length': Buffer.byteLength(body).toString(), ...headers });
@@ -270,9 +270,14 @@ export class EmulatorApp {
   private sendFault(exchange: Exchange, endpoint: FaultEndpoint, fault: Fault, status: number): void {
     const { deps } = this;
     const headers: Record<string, string> = {};
-    let body: string;
+    let body: string | Buffer;
     let contentType: string;
-    if (endpoint === 'graph') {
+    if (Buffer.isBuffer(fault.body)) {
+      // Bytes as they are: invalid UTF-8, a compressed body.
+      body = fault.body;
+      contentType = 'application/octet-stream';
+      if (endpoint === 'graph') headers['request-id'] = randomUUID();
+    } else if (endpoint === 'graph') {
       const requestId = randomUUID();
       const clientRequestId = headerValue(exchange.req, 'client-request-id') ?? randomUUID();
       headers['request-id'] = requestId;
