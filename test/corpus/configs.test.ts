@@ -278,10 +278,14 @@ function run(file: string, home: string): Promise<Outcome> {
   });
 }
 
-/** The cases that also go through the real CLI: one of each kind, to prove exit 78, one line, no stack. */
+/**
+ * The cases that also go through the real CLI, to prove exit 78, one line, no stack: those that
+ * crashed, hung or ran out of memory before (a folder as caFile: a stack trace and exit 1;
+ * /dev/zero as the key; 200,000 brackets: a stack overflow; a FIFO: a hang) and the one that moved
+ * a device node away. Each costs two Node starts; every other case takes the same path to exit 78.
+ */
 const THROUGH_THE_CLI = [
-  'key-file-missing.json', 'cache-path-dev-null.json', 'ca-file-directory.json', 'key-file-dev-zero.json',
-  'esc-in-key.json', '200,000 nested brackets', '--config names a FIFO',
+  'cache-path-dev-null.json', 'ca-file-directory.json', 'key-file-dev-zero.json', '200,000 nested brackets', '--config names a FIFO',
 ];
 
 test('every file in the corpus has an expectation, and every expectation a file', async () => {
