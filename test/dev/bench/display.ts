@@ -13,9 +13,10 @@ import { median } from './processes.js';
  * the real screens, the real SSD1306 driver, the SSD1306 emulator counting every byte on the wire.
  */
 
-const SIZE = { width: 128, height: 64 };
-const T0 = Date.UTC(2025, 2, 14, 9, 15, 0);
-const CODE: Extract<Screen, { kind: 'device-code' }> = {
+/** The device-code screen the bench draws (and bench/png.ts encodes). */
+export const SIZE = { width: 128, height: 64 };
+export const T0 = Date.UTC(2025, 2, 14, 9, 15, 0);
+export const CODE: Extract<Screen, { kind: 'device-code' }> = {
   kind: 'device-code',
   userCode: 'Q6GR3KMGL',
   verificationUri: 'https://microsoft.com/devicelogin',

@@ -1,7 +1,8 @@
 import { PNG } from 'pngjs';
-import { renderScreen, warmUpScreens, type Screen } from '../../../src/display/screens.js';
+import { renderScreen, warmUpScreens } from '../../../src/display/screens.js';
 import { frameToPng, OLED_STYLE } from '../../../src/display/png.js';
 import { median } from './processes.js';
+import { CODE, SIZE, T0 } from './display.js';
 
 /**
  * What a PNG frame costs the event loop (issue 14): the PNG driver encodes each frame on the
@@ -10,16 +11,6 @@ import { median } from './processes.js';
  * process, which runs with the service's flags (--lite-mode). The baseline encodes the same
  * picture, already as RGBA, with pngjs: the per-pixel packer the driver used before.
  */
-
-const SIZE = { width: 128, height: 64 };
-const T0 = Date.UTC(2025, 2, 14, 9, 15, 0);
-const CODE: Extract<Screen, { kind: 'device-code' }> = {
-  kind: 'device-code',
-  userCode: 'Q6GR3KMGL',
-  verificationUri: 'https://microsoft.com/devicelogin',
-  issuedAt: T0,
-  expiresAt: T0 + 15 * 60_000,
-};
 
 export interface PngFigures {
   /** Encode time of each countdown frame, ms. */
