@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, writeFile, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PNG } from 'pngjs';
@@ -232,4 +232,63 @@ test('run: PNG frames, SIGUSR1 for a new code, approval, Graph, SIGUSR2 + SIGUSR
   const code = await exited;
   assert.equal(code, 0, `exit code; stderr: ${stderr}`);
   assert.ok(log.lines.some((l) => l.event === 'agent.stopped'));
+});
+
+test('run: cache.path replaced by a foreign file after sign-in, a press reads it: exit 78, one stderr line naming cache.path, the file unchanged', async (t) => {
+  // Access tokens shorter than msal-node's 5-minute margin: the press's Graph run reads the cache.
+  const idp = await startIdentityEmulator({ intervalSec: 0.1, deviceCodeLifetimeSec: 60, accessTokenLifetimeSec: 120 });
+  const dir = await mkdtemp(path.join(tmpdir(), 'gda-cli-'));
+  t.after(async () => {
+    await idp.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const state = path.join(dir, 'state');
+  const file = path.join(dir, 'config.json');
+  await writeFile(file, JSON.stringify({
+    auth: { clientId: 'd1f4e3c2-1111-2222-3333-444455556666', authority: idp.authority, knownAuthorities: [idp.knownAuthority] },
+    graph: { baseUrl: idp.graphBaseUrl, allowedHosts: [new URL(idp.graphBaseUrl).host] },
+    network: { caFile: idp.caFile },
+    display: { driver: 'none' },
+    signIn: { minPollIntervalSec: 0.1 },
+    stateDirectory: state,
+  }));
+  const env = { RUNTIME_DIRECTORY: '' };
+  const child = cli(['run', '--config', file], env);
+  const exited = exitCode(child);
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  t.after(() => child.kill('SIGKILL'));
+  const log = new LogWatcher(child);
+
+  const code = await log.next((l) => l.event === 'device_code.issued');
+  idp.approve(String(code.user_code));
+  await log.next((l) => l.event === 'signin.succeeded');
+  await log.next((l) => l.event === 'graph.job' && l.job === 'manager');
+
+  // Another program puts its file in the cache's place (an atomic rename, as editors do).
+  const cachePath = path.join(state, 'token-cache.bin');
+  const foreign = 'name,email\nAdele,adele@contoso.com\n';
+  await writeFile(`${cachePath}.new`, foreign);
+  await rename(`${cachePath}.new`, cachePath);
+  const mark = log.lines.length;
+  child.kill('SIGUSR1'); // a press: Graph runs now, and reads the cache
+
+  assert.equal(await exited, 78, `exit code; stderr: ${stderr}`);
+  const lines = stderr.split('\n').filter(Boolean);
+  assert.equal(lines.length, 1, stderr);
+  assert.equal(lines[0], `config error in ${file}: cache.path: ${cachePath} does not start with the cache header ("GDAC"), ` +
+    'so it is not a token cache of this agent; it is left untouched: move that file away or point cache.path elsewhere, then start the agent');
+  assert.equal(await readFile(cachePath, 'utf8'), foreign, 'the foreign file is unchanged');
+  assert.deepEqual((await readdir(state)).filter((n) => n.includes('unreadable')), [], 'nothing moved aside');
+
+  const after = log.lines.slice(mark);
+  assert.equal(after.filter((l) => l.event === 'cache.not_ours').length, 1);
+  const invalid = after.filter((l) => l.event === 'config.invalid');
+  assert.equal(invalid.length, 1, 'one config.invalid line in the journal');
+  assert.equal(invalid[0]!.level, 'error');
+  assert.match(String((invalid[0]!.problems as string[])[0]), /^cache\.path: /);
+  assert.ok(!after.some((l) => l.event === 'device_code.issued'), 'no new code went up');
+  assert.ok(after.some((l) => l.event === 'agent.stopped'), 'stopped in order');
+  const status = JSON.parse(await readFile(path.join(state, 'status.json'), 'utf8')) as { state: string };
+  assert.equal(status.state, 'stopped');
 });

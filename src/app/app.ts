@@ -1,4 +1,6 @@
 import type { ResolvedConfig } from '../config/index.js';
+import { ConfigError } from '../config/errors.js';
+import { NOT_OURS_FIX, type CacheNotOursError } from '../auth/cache/index.js';
 import type { Logger } from '../log.js';
 import { HttpsClient } from '../net/https.js';
 import { Agent } from '../agent/agent.js';
@@ -40,6 +42,13 @@ export interface App {
   agent: Agent;
   identity: IdentityPort;
   display: Display;
+  /**
+   * Resolves when the running agent finds a configuration problem it cannot go on with: the file
+   * at cache.path is not a token cache of this agent (put there while it ran, or before its first
+   * read). The agent is stopping by then (no new sign-in is started); the daemon stops and exits
+   * 78, as it does for a bad configuration at start-up. Never resolves otherwise.
+   */
+  configProblem: Promise<ConfigError>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -66,7 +75,16 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
     overrides.timers ? { ...overrides.timers, now: overrides.now ?? Date.now } : undefined);
 
   const key = await loadOrCreateKey(config, logger);
-  const identity = createIdentity(config, logger, { key, http, ...(overrides.now ? { now: overrides.now } : {}) });
+  // The cache says when cache.path holds something that is not its own: a configuration error,
+  // as at start-up. The agent stops at once (so no new sign-in goes up meanwhile); `run` exits 78.
+  let reportProblem!: (problem: ConfigError) => void;
+  const configProblem = new Promise<ConfigError>((resolve) => (reportProblem = resolve));
+  let stopAgent: (() => void) | undefined = undefined;
+  const onCacheNotOurs = (problem: CacheNotOursError): void => {
+    stopAgent?.();
+    reportProblem(new ConfigError(config.configFile, [`cache.path: ${problem.message}; it is left untouched: ${NOT_OURS_FIX}`]));
+  };
+  const identity = createIdentity(config, logger, { key, http, onCacheNotOurs, ...(overrides.now ? { now: overrides.now } : {}) });
 
   // Job results go to the agent, which is made below (it needs the jobs); set once it exists.
   let jobResultsTo: Agent | undefined = undefined;
@@ -133,11 +151,13 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
     ...(notifier ? { onFault: (part: 'display' | 'button', error: string) => notifier.onFault(part, error) } : {}),
   });
   jobResultsTo = agent;
+  stopAgent = () => agent.dispatch({ type: 'stop' });
   let stopping: Promise<void> | undefined;
   return {
     agent,
     identity,
     display,
+    configProblem,
     start: async () => {
       await warnIfRefreshOld(config, logger, notifier, overrides.now ?? Date.now);
       jobs.start();

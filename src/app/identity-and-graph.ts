@@ -5,7 +5,7 @@ import { LazyIdentity } from '../auth/lazy-identity.js';
 import type { CachedAccounts, IdentityPort } from '../auth/identity.js';
 import { resolveKey } from '../auth/key-source.js';
 import type { MsalIdentityOptions } from '../auth/msal-identity.js';
-import { EncryptedFileCache } from '../auth/cache/index.js';
+import { EncryptedFileCache, type CacheNotOursError } from '../auth/cache/index.js';
 import { SignInRecorder } from '../auth/signin-record.js';
 import { GraphClient, type TokenProvider } from '../graph/client.js';
 import { DEFAULT_JOBS, type GraphJobSpec } from '../graph/jobs.js';
@@ -22,11 +22,13 @@ export interface IdentityPartsOptions {
   /** Shared with Graph, so both trust the same extra CA and reuse connections. */
   http: HttpsClient;
   now?: () => number;
+  /** The file at cache.path turned out not to be a token cache of this agent (the daemon stops: app.ts). */
+  onCacheNotOurs?: (problem: CacheNotOursError) => void;
 }
 
 /** msal-node behind the identity port, loaded on first use (see LazyIdentity). */
 export function createIdentity(config: ResolvedConfig, logger: Logger, options: IdentityPartsOptions): LazyIdentity {
-  return new LazyIdentity(() => msalIdentity(config, logger, createTokenCache(config, logger, options.key), options));
+  return new LazyIdentity(() => msalIdentity(config, logger, createTokenCache(config, logger, options.key, options.onCacheNotOurs), options));
 }
 
 /** msal-node over `cache`, loaded now: the one way every part that signs in builds it. */
@@ -105,8 +107,11 @@ function msalIdentityOptions(
 
 
 /** The encrypted token cache file msal-node reads and writes. */
-export function createTokenCache(config: ResolvedConfig, logger: Logger, key: Buffer): EncryptedFileCache {
-  return new EncryptedFileCache({ path: config.cache.path, key, clientId: config.auth.clientId, logger: logger.child({ component: 'cache' }) });
+export function createTokenCache(config: ResolvedConfig, logger: Logger, key: Buffer, onNotOurs?: (problem: CacheNotOursError) => void): EncryptedFileCache {
+  return new EncryptedFileCache({
+    path: config.cache.path, key, clientId: config.auth.clientId, logger: logger.child({ component: 'cache' }),
+    ...(onNotOurs ? { onNotOurs } : {}),
+  });
 }
 
 /** The Graph client, with tokens from `tokens` (the identity: acquireTokenSilent). */

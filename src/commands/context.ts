@@ -94,10 +94,11 @@ export function describeAccount(a: Account): string {
 /**
  * A bad configuration: the report on stderr, and one JSON line for the journal, so
  * `journalctl -p err` shows why the service stopped. Returns that logger (for what follows).
+ * `into`: the running daemon's logger (a problem found while running: commands/run.ts).
  */
-export function reportConfigError(err: ConfigError, beforeLine?: (logger: Logger) => void): Logger {
+export function reportConfigError(err: ConfigError, beforeLine?: (logger: Logger) => void, into?: Logger): Logger {
   process.stderr.write(`${err.report()}\n`);
-  const logger = createLogger({ destination: process.stdout });
+  const logger = into ?? createLogger({ destination: process.stdout });
   // Lines kept until now (the early display's) go first: this one is the last word.
   beforeLine?.(logger);
   logger.error({ event: 'config.invalid', file: err.file, problems: err.problems }, err.report());

@@ -121,8 +121,21 @@ export async function runDaemon(config: ResolvedConfig, options: RunOptions = {}
   try {
     await app.start();
     await notifier.ready('Started');
-    const signal = await stopSignal;
-    logger.info({ event: 'agent.stopping', signal }, `stopping on ${signal}`);
+    // A signal, or a configuration problem found while running (cache.path no longer a token
+    // cache of this agent: app.ts): that one ends as a bad configuration at start-up does.
+    const end = await Promise.race([stopSignal.then((signal) => ({ signal })), app.configProblem.then((problem) => ({ problem }))]);
+    const problem = 'problem' in end ? end.problem : undefined;
+    const code = problem ? EXIT_CONFIG : 0;
+    const field = problem?.problems[0]?.split(':')[0] ?? 'the configuration';
+    if ('signal' in end) {
+      logger.info({ event: 'agent.stopping', signal: end.signal }, `stopping on ${end.signal}`);
+    } else {
+      // Said first, as at start-up, on stderr (one line) and in the journal (config.invalid):
+      // whatever is slow below, it is out.
+      const { reportConfigError } = await import('./context.js');
+      reportConfigError(end.problem, undefined, logger);
+      logger.info({ event: 'agent.stopping', cause: 'config' }, `stopping: ${field} needs fixing (exit ${EXIT_CONFIG})`);
+    }
     // The final status first: whatever is slow below (a display on a hung bus, a request in
     // flight), status.json and Docker's health check already say "stopped", not a dead pid.
     let phase = 'writing the final status';
@@ -130,10 +143,12 @@ export async function runDaemon(config: ResolvedConfig, options: RunOptions = {}
       const abandoned = abandonWritesInFlight();
       logger.warn({ event: 'agent.stop_timeout', after_ms: STOP_DEADLINE_MS, still: phase, temp_files_removed: abandoned },
         `shutdown took longer than ${STOP_DEADLINE_MS / 1000} s (still ${phase}): exiting anyway`);
-      process.exit(0);
+      process.exit(code);
     }, STOP_DEADLINE_MS);
     deadline.unref();
-    await statusFile.update({ state: 'stopped', healthy: true, detail: 'Stopped' });
+    await statusFile.update(problem
+      ? { state: 'stopped', healthy: false, detail: `Stopped: ${field} needs fixing` }
+      : { state: 'stopped', healthy: true, detail: 'Stopped' });
     await statusFile.stop();
     phase = 'telling systemd';
     await notifier.stopping('Stopping');
@@ -143,7 +158,12 @@ export async function runDaemon(config: ResolvedConfig, options: RunOptions = {}
     await notifier.close();
     clearTimeout(deadline);
     logger.info({ event: 'agent.stopped' }, 'stopped');
-    return 0;
+    if (problem) {
+      // The display the agent just released shows the problem, as a bad configuration at start does.
+      const { showConfigProblem } = await import('../app/config-problem-screen.js');
+      await showConfigProblem(problem);
+    }
+    return code;
   } finally {
     process.off('SIGTERM', onTerm);
     process.off('SIGINT', onInt);

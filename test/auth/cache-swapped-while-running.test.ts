@@ -1,15 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, readlink, rename, symlink, unlink, writeFile } from 'node:fs/promises';
+import { lstat, readFile, readlink, rename, symlink, unlink, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startHarness, type Harness } from '../support/agent-harness.js';
 
 /**
  * Issue 13, point 0, at run time: the configuration check refuses a foreign cache.path at start,
- * but the file can become foreign later (replaced while the agent runs). What the running agent
- * does then is pinned here: the foreign file is never renamed, replaced or deleted, and the
- * problem is logged once, naming cache.path. (A foreign file present at the first read goes the
- * same way: the first read is the same refresh() → load() path.)
+ * but the file can become foreign later (replaced while the agent runs, or between the check and
+ * the first read). Then the running agent stops as a bad configuration does at start: the cache
+ * logs `cache.not_ours` once, the app reports a config error naming cache.path (`run` exits 78
+ * on it: test/cli.test.ts), the agent stops at once (no new code goes up), and the file is never
+ * renamed, replaced, deleted or written over.
  */
 
 async function until(what: string, check: () => boolean, limitMs = 20_000): Promise<void> {
@@ -29,7 +31,27 @@ async function signedIn(h: Harness): Promise<Awaited<ReturnType<Harness['startAg
   return agent;
 }
 
-test('a foreign file put at cache.path while the agent runs is left untouched, and said once, naming cache.path', async (t) => {
+/** What the running agent did once it read the swapped path: the config stop, and nothing else. */
+async function assertConfigStop(h: Harness, agent: Awaited<ReturnType<Harness['startAgent']>>, mark: number, what: RegExp): Promise<void> {
+  const problem = await agent.app.configProblem;
+  assert.equal(problem.problems.length, 1);
+  assert.match(problem.problems[0]!, /^cache\.path: /);
+  assert.match(problem.problems[0]!, what);
+  assert.match(problem.problems[0]!, /it is left untouched: move that file away or point cache\.path elsewhere, then start the agent$/);
+  assert.match(problem.report(), /^config error in .*config\.json: cache\.path: /);
+  await agent.waitFor('stopping');
+  await sleep(200);
+  const after = h.logs.lines().slice(mark);
+  const notOurs = after.filter((l) => l.event === 'cache.not_ours');
+  assert.equal(notOurs.length, 1, 'said once');
+  assert.match(String(notOurs[0]!.msg), /^cache\.path: .* not a token cache of this agent; it is left untouched and not overwritten/);
+  assert.ok(!after.some((l) => l.event === 'cache.written'), 'never written over');
+  assert.ok(!after.some((l) => l.event === 'device_code.issued'), 'no new code goes up');
+  assert.ok(!after.some((l) => l.event === 'state.changed' && l.to === 'showing-code'), 'no code screen');
+  assert.equal(agent.app.agent.state.name, 'stopping');
+}
+
+test('a foreign file put at cache.path while the agent runs: a config error naming cache.path, the file untouched', async (t) => {
   // Access tokens shorter than msal-node's 5-minute margin: every run reads the cache and refreshes.
   const h = await startHarness({ emulator: { accessTokenLifetimeSec: 120 } });
   t.after(() => h.close());
@@ -38,22 +60,15 @@ test('a foreign file put at cache.path while the agent runs is left untouched, a
   await writeFile(`${h.config.cache.path}.new`, foreign);
   await rename(`${h.config.cache.path}.new`, h.config.cache.path);
 
+  const mark = h.logs.lines().length;
   agent.button.press();
-  // What happens today: the cache read finds the foreign file, the tokens read from it are
-  // dropped, and the agent asks for a new sign-in (a new code on the screen); what a person then
-  // signs in is kept in memory only. Issue 13 point 0 asks for a config error (exit 78) instead:
-  // not done yet, see the report on branch s20-hostile.
-  await agent.waitFor('showing-code');
-  await sleep(200);
+  await assertConfigStop(h, agent, mark, /does not start with the cache header \("GDAC"\), so it is not a token cache of this agent/);
   assert.equal(await readFile(h.config.cache.path, 'utf8'), foreign, 'the foreign file is untouched');
-  const notOurs = h.logs.lines().filter((l) => l.event === 'cache.not_ours');
-  assert.equal(notOurs.length, 1, 'said once');
-  assert.match(String(notOurs[0]!.msg), /^cache\.path: .* not a token cache of this agent; it is left untouched and not overwritten/);
-  assert.ok(!h.logs.lines().some((l) => l.event === 'cache.written' && h.logs.lines().indexOf(l) > h.logs.lines().indexOf(notOurs[0]!)), 'never written over');
-  assert.equal(h.logs.lines().filter((l) => l.event === 'cache.not_ours').length, 1, 'said once, not on every poll');
+  await agent.stop();
+  assert.equal(await readFile(h.config.cache.path, 'utf8'), foreign, 'and after the stop');
 });
 
-test('cache.path replaced by a link to /dev/null while the agent runs: the link stays, the tokens in memory keep working', async (t) => {
+test('cache.path replaced by a link to /dev/null while the agent runs: the same config stop, the link untouched', async (t) => {
   const h = await startHarness({ emulator: { accessTokenLifetimeSec: 120 } });
   t.after(() => h.close());
   const agent = await signedIn(h);
@@ -62,12 +77,18 @@ test('cache.path replaced by a link to /dev/null while the agent runs: the link 
 
   const mark = h.logs.lines().length;
   agent.button.press();
-  await until('a run after the swap', () => h.logs.lines().slice(mark).some((l) => l.event === 'graph.job'));
+  await assertConfigStop(h, agent, mark, /is a symbolic link to \/dev\/null/);
+  await agent.stop();
   assert.equal(await readlink(h.config.cache.path), '/dev/null', 'the link is untouched');
-  const run = h.logs.lines().slice(mark).find((l) => l.event === 'graph.job')!;
-  assert.equal(run.ok, true, 'the job still gets a token');
-  const unreadable = h.logs.lines().filter((l) => l.event === 'cache.unreadable');
-  assert.equal(unreadable.length, 1, 'said once');
-  assert.match(String(unreadable[0]!.msg), /is a symbolic link .*check cache\.path.*the file is not overwritten/);
-  assert.equal(agent.app.agent.state.name, 'signed-in');
+});
+
+test('a FIFO put at cache.path before the first read: the same config stop, no code shown', async (t) => {
+  const h = await startHarness({ emulator: { accessTokenLifetimeSec: 120 } });
+  t.after(() => h.close());
+  // The start check (config/paths.ts) has passed: the path was free when the config was read.
+  if (spawnSync('mkfifo', [h.config.cache.path]).status !== 0) return t.skip('no mkfifo');
+  const agent = await h.startAgent();
+  await assertConfigStop(h, agent, 0, /is a FIFO, not a file/);
+  await agent.stop();
+  assert.ok((await lstat(h.config.cache.path)).isFIFO(), 'the FIFO is untouched');
 });

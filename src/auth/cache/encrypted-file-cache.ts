@@ -1,11 +1,11 @@
 import { constants } from 'node:fs';
-import { link, lstat, open, readdir, stat, unlink } from 'node:fs/promises';
+import { link, lstat, open, readdir, readlink, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { ICachePlugin, TokenCacheContext } from '@azure/msal-node';
 import type { Logger } from '../../log.js';
 import { removeStaleTempFiles, writeFileAtomic, fsyncDir } from '../../files/atomic-write.js';
-import { CacheUnreadableError, type CacheUnreadableReason } from './errors.js';
-import { decodeCache, encodeCache, KEY_BYTES, looksLikeOurCache } from './format.js';
+import { CacheNotOursError, CacheUnreadableError, NOT_OURS_FIX, type CacheUnreadableReason } from './errors.js';
+import { decodeCache, encodeCache, KEY_BYTES, looksLikeOurCache, MAGIC } from './format.js';
 import { CacheLock, type CacheLockOptions, type LockState } from './lock.js';
 
 /**
@@ -19,6 +19,12 @@ import { CacheLock, type CacheLockOptions, type LockState } from './lock.js';
  *   moved aside as `<name>.unreadable-<UTC timestamp>` (newest 3 kept) with one error line, and
  *   the agent continues with an empty cache: the person signs in again instead of the device
  *   sitting in a crash loop. A cache that could not be read is never overwritten in place.
+ * - Only a file that is recognisably ours (our header, or a write of ours torn short), a regular
+ *   file of the running user's, is ever moved aside. Anything else at the path (someone's file,
+ *   a symbolic link, a FIFO, a directory) is not a token cache of this agent: it is never read,
+ *   moved or replaced, is logged once (`cache.not_ours`) and reported through `onNotOurs`; the
+ *   daemon stops on it with a configuration error (exit 78), as the start-up check does. Until
+ *   then the tokens in memory are kept, and nothing is written.
  * - Writes are atomic and durable (files/atomic-write.ts) and happen only when msal changed the cache.
  * - A failed write is logged and retried on the next access; it does not fail the sign-in that
  *   produced the tokens (they stay in memory).
@@ -49,6 +55,11 @@ export interface EncryptedFileCacheOptions {
    * else, e.g. the SIGKILL test, where every kill would leave a lock to wait out).
    */
   lock?: CacheLockOptions | false;
+  /**
+   * Called once for each file found at the path that is not a token cache of this agent (see
+   * CacheNotOursError): the daemon turns it into a configuration error and stops.
+   */
+  onNotOurs?: (problem: CacheNotOursError) => void;
 }
 
 export interface CacheStatus {
@@ -84,6 +95,9 @@ interface FileIdentity {
   uid: number;
 }
 
+/** open/fstat refusals that say the path holds no regular file of a cache's size (see checkRegular). */
+const NOT_A_CACHE_CODES = new Set(['ELOOP', 'ENOTREGULAR', 'EFBIG', 'ENXIO']);
+
 /** A token cache is a few kilobytes; a file larger than this is not one, and is never read whole. */
 export const MAX_CACHE_FILE_BYTES = 8 * 1024 * 1024;
 
@@ -110,6 +124,8 @@ type Known =
   | { kind: 'file'; id: FileIdentity }
   /** Unreadable and could not be moved aside: must not be overwritten. */
   | { kind: 'stuck'; id: FileIdentity }
+  /** Not a token cache of this agent (someone's file, a link, a FIFO...): never read again, moved or overwritten. */
+  | { kind: 'not-ours'; id: FileIdentity }
   /** stat/open failed (permissions...): logged once per error code, never overwritten. */
   | { kind: 'io-error'; code: string };
 
@@ -119,6 +135,7 @@ export class EncryptedFileCache implements ICachePlugin {
   private readonly clientId: string;
   private readonly log: Logger;
   private readonly now: () => Date;
+  private readonly onNotOurs: ((problem: CacheNotOursError) => void) | undefined;
 
   private known: Known = { kind: 'nothing-yet' };
   /** The newest cache JSON this process knows (read or written); undefined until there is one. */
@@ -158,6 +175,7 @@ export class EncryptedFileCache implements ICachePlugin {
     this.clientId = options.clientId;
     this.log = options.logger;
     this.now = options.now ?? (() => new Date());
+    this.onNotOurs = options.onNotOurs;
     this.lock = options.lock === false ? undefined : new CacheLock(this.path, this.log, options.lock ?? {});
   }
 
@@ -264,7 +282,7 @@ export class EncryptedFileCache implements ICachePlugin {
       this.known = { kind: 'absent' };
       return;
     }
-    if ((this.known.kind === 'file' || this.known.kind === 'stuck') && sameFile(this.known.id, id)) return;
+    if ((this.known.kind === 'file' || this.known.kind === 'stuck' || this.known.kind === 'not-ours') && sameFile(this.known.id, id)) return;
     await this.load();
   }
 
@@ -273,7 +291,7 @@ export class EncryptedFileCache implements ICachePlugin {
     try {
       read = await readWithIdentity(this.path);
     } catch (err) {
-      this.ioError(err);
+      await this.readFailed(err);
       return;
     }
     if (read === null) {
@@ -300,12 +318,14 @@ export class EncryptedFileCache implements ICachePlugin {
         await this.load();
         return;
       }
-      const movedAway = await this.moveAside(problem, unreadable, read.data);
+      const outcome = await this.moveAside(problem, unreadable, read.data);
+      // Not ours: reported, and the tokens in memory are kept until the daemon stops on it.
+      if (outcome === 'not-ours') return;
       // Either way the tokens in it are not usable: continue empty, a new sign-in follows.
       this.adopt(EMPTY_CACHE);
       // If the move half-happened (linked, not unlinked) the inode's ctime changed: remember
       // the file as it is now, so the next access does not try (and log) again.
-      this.known = movedAway ? { kind: 'absent' } : { kind: 'stuck', id: (await identityOf(this.path).catch(() => null)) ?? unreadable };
+      this.known = outcome === 'moved' ? { kind: 'absent' } : { kind: 'stuck', id: (await identityOf(this.path).catch(() => null)) ?? unreadable };
     });
   }
 
@@ -390,9 +410,13 @@ export class EncryptedFileCache implements ICachePlugin {
         this.log.debug({ event: 'cache.write_refused', file: this.path }, 'not replacing the unreadable token cache that could not be moved aside');
         return false;
       }
+      if (this.known.kind === 'not-ours' && sameFile(this.known.id, id)) {
+        this.log.debug({ event: 'cache.write_refused', file: this.path }, 'not replacing a file that is not a token cache of this agent');
+        return false;
+      }
       read = await readWithIdentity(this.path);
     } catch (err) {
-      this.ioError(err);
+      await this.readFailed(err);
       return false;
     }
     if (read === null) return true;
@@ -400,9 +424,9 @@ export class EncryptedFileCache implements ICachePlugin {
       decodeCache(read.data, this.key, this.clientId, this.path);
     } catch (err) {
       if (!(err instanceof CacheUnreadableError)) throw err;
-      const movedAway = await this.moveAside(err, read.id, read.data);
-      if (!movedAway) this.known = { kind: 'stuck', id: (await identityOf(this.path).catch(() => null)) ?? read.id };
-      return movedAway;
+      const outcome = await this.moveAside(err, read.id, read.data);
+      if (outcome === 'kept') this.known = { kind: 'stuck', id: (await identityOf(this.path).catch(() => null)) ?? read.id };
+      return outcome === 'moved';
     }
     // Another process (a `login` next to the running service?) wrote a valid cache since we
     // read it. Without a lock the newer state wins: ours, which msal just produced.
@@ -434,17 +458,16 @@ export class EncryptedFileCache implements ICachePlugin {
   /**
    * Moves an unreadable cache out of the way (never deleting or overwriting it: it may hold the
    * only copy of a refresh token, readable again with the old key) and logs ONE error line.
-   * Returns false when it could not be moved.
+   * Returns 'kept' when it could not be moved, 'not-ours' (reported, untouched) when it is not ours
+   * to move.
    */
-  private async moveAside(problem: CacheUnreadableError, id: FileIdentity, data: Buffer): Promise<boolean> {
+  private async moveAside(problem: CacheUnreadableError, id: FileIdentity, data: Buffer): Promise<'moved' | 'kept' | 'not-ours'> {
     const base = path.basename(this.path);
     const dir = path.dirname(this.path);
     const notOurs = await this.whyNotOurs(id, data);
     if (notOurs !== undefined) {
-      this.log.error({ event: 'cache.not_ours', file: this.path, reason: problem.reason, bytes: id.size },
-        `cache.path: ${this.path} ${notOurs}, so it is not a token cache of this agent; it is left untouched and not overwritten ` +
-        '(tokens stay in memory only): point cache.path at a file in the state directory, or remove that file if it is yours');
-      return false;
+      this.notOurs(notOurs, id, { reason: problem.reason });
+      return 'not-ours';
     }
     const stamp = utcStamp(this.now());
     let movedTo: string | undefined;
@@ -474,12 +497,12 @@ export class EncryptedFileCache implements ICachePlugin {
     if (movedTo !== undefined && moveError === undefined) {
       this.log.error({ ...fields, movedTo }, `${problem.message}. Moved it to ${movedTo} and continuing with an empty cache: sign in again`);
       await this.pruneMovedAside();
-      return true;
+      return 'moved';
     }
     const code = (moveError as NodeJS.ErrnoException | undefined)?.code;
     this.log.error({ ...fields, moveError: code ?? String(moveError) },
       `${problem.message}. Could not move it aside (${code ?? String(moveError)}), so it will not be overwritten: tokens stay in memory only until it is removed`);
-    return false;
+    return 'kept';
   }
 
   /** Names of moved-aside files, newest first. */
@@ -508,16 +531,48 @@ export class EncryptedFileCache implements ICachePlugin {
     }
   }
 
+  /**
+   * Opening or reading the file failed. A symbolic link, a FIFO, a directory, a device or a file
+   * too large for a cache is not a token cache of this agent; anything else (EACCES, EIO) is an
+   * I/O error, logged once.
+   */
+  private async readFailed(err: unknown): Promise<void> {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (!NOT_A_CACHE_CODES.has(code)) {
+      this.ioError(err);
+      return;
+    }
+    const id = await identityOf(this.path).catch(() => null);
+    if (id === null) {
+      this.known = { kind: 'nothing-yet' }; // gone meanwhile: the next access looks again
+      return;
+    }
+    const target = code === 'ELOOP' ? await readlink(this.path).catch(() => undefined) : undefined;
+    const what = code === 'ELOOP' ? `is a symbolic link${target === undefined ? '' : ` to ${target}`} (the cache is never read or replaced through one)`
+      : code === 'ENOTREGULAR' ? `is ${(err as Error).message}, not a file`
+      : code === 'EFBIG' ? `is larger than ${MAX_CACHE_FILE_BYTES / 1024 / 1024} MiB`
+      : 'is a socket or a device with nothing behind it, not a file';
+    this.notOurs(what, id, { reason: 'io-error', code });
+  }
+
+  /**
+   * What is at the path is not a token cache of this agent: logged once for this file (never
+   * read, moved or overwritten; the tokens in memory are kept) and reported to `onNotOurs`.
+   */
+  private notOurs(what: string, id: FileIdentity, fields: { reason: CacheUnreadableReason; code?: string }): void {
+    this.known = { kind: 'not-ours', id };
+    const problem = new CacheNotOursError(this.path, what);
+    this.log.error({ event: 'cache.not_ours', file: this.path, reason: fields.reason, code: fields.code, bytes: id.size },
+      `cache.path: ${problem.message}; it is left untouched and not overwritten: ${NOT_OURS_FIX}`);
+    this.onNotOurs?.(problem);
+  }
+
   private ioError(err: unknown): void {
     const code = (err as NodeJS.ErrnoException).code ?? String(err);
     if (this.known.kind === 'io-error' && this.known.code === code) return;
     this.known = { kind: 'io-error', code };
-    const what = code === 'ELOOP' ? 'is a symbolic link (the cache is never read through one)'
-      : code === 'ENOTREGULAR' ? `is ${(err as Error).message}, not a file`
-      : code === 'EFBIG' ? `is larger than ${MAX_CACHE_FILE_BYTES / 1024 / 1024} MiB, so it is no token cache`
-      : `cannot be read (${code})`;
     this.log.error({ event: 'cache.unreadable', file: this.path, reason: 'io-error', code },
-      `token cache ${this.path} ${what}: check cache.path, and that the service user owns the file and its folder; continuing with tokens in memory only, the file is not overwritten`);
+      `token cache ${this.path} cannot be read (${code}): check cache.path, and that the service user owns the file and its folder; continuing with tokens in memory only, the file is not overwritten`);
   }
 
   /**
@@ -527,7 +582,7 @@ export class EncryptedFileCache implements ICachePlugin {
    * login` next to the service).
    */
   private async whyNotOurs(id: FileIdentity, data: Buffer): Promise<string | undefined> {
-    if (!looksLikeOurCache(data)) return 'does not start with the cache header';
+    if (!looksLikeOurCache(data)) return `does not start with the cache header ("${MAGIC.toString('latin1')}")`;
     const st = await lstat(this.path).catch(() => null);
     if (st === null || !st.isFile()) return st === null ? 'is gone' : 'is not a regular file';
     const me = process.geteuid?.();

@@ -50,3 +50,20 @@ export class KeyFileError extends Error {
     this.name = 'KeyFileError';
   }
 }
+
+/** What to do about a file at cache.path that is not a token cache of this agent. */
+export const NOT_OURS_FIX = 'move that file away or point cache.path elsewhere, then start the agent';
+
+/**
+ * What is at the cache path is not a token cache of this agent: a file without our header, a
+ * file of another user, or no regular file at all (a symbolic link, a FIFO, a directory). The
+ * cache never reads, moves or replaces it; the daemon treats it as a configuration error
+ * (cache.path), as the start-up check does. `what` says what is there, for a person:
+ * "is a symbolic link to /dev/null", "does not start with the cache header".
+ */
+export class CacheNotOursError extends Error {
+  constructor(readonly file: string, readonly what: string) {
+    super(`${file} ${what}, so it is not a token cache of this agent`);
+    this.name = 'CacheNotOursError';
+  }
+}

@@ -2,23 +2,26 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, lstat, mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readFile, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PublicClientApplication, TokenCacheContext, type ISerializableTokenCache } from '@azure/msal-node';
 import { EncryptedFileCache, utcStamp } from '../../../src/auth/cache/encrypted-file-cache.js';
 import { encodeCache } from '../../../src/auth/cache/format.js';
-import type { CacheUnreadableReason } from '../../../src/auth/cache/errors.js';
+import type { CacheNotOursError, CacheUnreadableReason } from '../../../src/auth/cache/errors.js';
 import { CLIENT_ID, OTHER_CLIENT_ID, REFRESH_TOKEN, USERNAME, captureLog, sampleCache, withTempDir, type LogLine } from './helpers.js';
 
 const key = randomBytes(32);
 
 function plugin(file: string, options: { key?: Buffer; clientId?: string; now?: () => Date } = {}) {
   const log = captureLog();
+  /** What the cache reported through onNotOurs (the daemon stops on it). */
+  const notOurs: CacheNotOursError[] = [];
   const cache = new EncryptedFileCache({
     path: file, key: options.key ?? key, clientId: options.clientId ?? CLIENT_ID, logger: log.logger,
+    onNotOurs: (problem) => void notOurs.push(problem),
     ...(options.now ? { now: options.now } : {}),
   });
-  return { cache, log };
+  return { cache, log, notOurs };
 }
 
 function app(cachePlugin: EncryptedFileCache, clientId = CLIENT_ID): PublicClientApplication {
@@ -192,7 +195,7 @@ test('a file that is not ours at the cache path (a config, say) is neither moved
     const file = path.join(dir, 'config.json');
     const original = '{"auth":{"clientId":"x"}}\n';
     await writeFile(file, original, { mode: 0o600 });
-    const { cache, log } = plugin(file);
+    const { cache, log, notOurs } = plugin(file);
     assert.deepEqual(await usernames(cache), []);
     await persist(cache);
     assert.equal(await readFile(file, 'utf8'), original, 'left as it was');
@@ -201,6 +204,7 @@ test('a file that is not ours at the cache path (a config, say) is neither moved
     assert.equal(lines.length, 1, JSON.stringify(log.lines));
     assert.equal(lines[0]!.event, 'cache.not_ours');
     assert.match(String(lines[0]!.msg), /^cache\.path: .* left untouched/);
+    assert.deepEqual(notOurs.map((p) => p.what), ['does not start with the cache header ("GDAC")'], 'reported once');
   });
 });
 
@@ -212,12 +216,13 @@ test('a symbolic link at the cache path is not followed: its target is neither r
     const before = await readFile(target);
     const file = path.join(dir, 'token-cache.bin');
     await symlink(target, file);
-    const { cache, log } = plugin(file);
+    const { cache, log, notOurs } = plugin(file);
     assert.deepEqual(await usernames(cache), [], 'the tokens behind the link are not used');
     await persist(cache, sampleCache(CLIENT_ID, 'other'));
     assert.deepEqual(await readFile(target), before, 'the target is unchanged');
     assert.ok((await lstat(file)).isSymbolicLink(), 'the link is still there');
-    assert.match(JSON.stringify(errors(log.lines)), /symbolic link/);
+    assert.deepEqual(errors(log.lines).map((l) => l.event), ['cache.not_ours']);
+    assert.deepEqual(notOurs.map((p) => p.what), [`is a symbolic link to ${target} (the cache is never read or replaced through one)`]);
   });
 });
 
@@ -225,11 +230,32 @@ test('a FIFO at the cache path does not hang the cache, and is left alone', asyn
   await withTempDir(async (dir) => {
     const file = path.join(dir, 'token-cache.bin');
     if (spawnSync('mkfifo', [file]).status !== 0) return t.skip('no mkfifo');
-    const { cache, log } = plugin(file);
+    const { cache, log, notOurs } = plugin(file);
     assert.deepEqual(await usernames(cache), []);
     await persist(cache);
     assert.ok((await lstat(file)).isFIFO());
     assert.match(JSON.stringify(errors(log.lines)), /FIFO/);
+    assert.deepEqual(notOurs.map((p) => p.what), ['is a FIFO, not a file']);
+  });
+});
+
+test('a cache replaced by a foreign file while running: reported once, the tokens in memory kept, nothing written over it', async () => {
+  await withTempDir(async (dir) => {
+    const file = path.join(dir, 'token-cache.bin');
+    const { cache, log, notOurs } = plugin(file);
+    await persist(cache);
+    const pca = app(cache);
+    assert.equal((await pca.getTokenCache().getAllAccounts()).length, 1);
+
+    await writeFile(`${file}.new`, 'name,email\n');
+    await rename(`${file}.new`, file);
+    assert.equal((await pca.getTokenCache().getAllAccounts()).length, 1, 'kept until the daemon stops');
+    await persist(cache, sampleCache(CLIENT_ID, 'after-swap'));
+    assert.equal((await pca.getTokenCache().getAllAccounts()).length, 1);
+    assert.equal(await readFile(file, 'utf8'), 'name,email\n', 'never written over');
+    assert.deepEqual((await readdir(dir)).filter((n) => n.includes('unreadable')), [], 'nothing moved aside');
+    assert.equal(notOurs.length, 1, 'reported once');
+    assert.deepEqual(errors(log.lines).map((l) => l.event), ['cache.not_ours']);
   });
 });
 
