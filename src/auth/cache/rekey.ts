@@ -83,7 +83,10 @@ async function rekeyLocked(options: RekeyOptions): Promise<RekeyResult> {
       const pending = await pendingKeyOpening(newKeyFile, data, clientId, cachePath);
       if (pending) {
         log.warn({ event: 'cache.rekey_resumed', key_file: newKeyFile }, `finishing an interrupted rekey: the cache already uses the new key in ${newKeyFile}`);
-        return { keyFile: await switchKeyFile(options), cacheRekeyed: true, resumed: true };
+        const keyFile = await switchKeyFile(options);
+        // Temp files of earlier, killed runs (they may hold a key), as after a whole rekey.
+        await Promise.all([removeStaleTempFiles(cachePath), removeStaleTempFiles(newKeyFile)]).catch(() => undefined);
+        return { keyFile, cacheRekeyed: true, resumed: true };
       }
       throw new RekeyError(`${err.message}; nothing was changed (rekey needs the key the cache is encrypted with)`, { cause: err });
     }

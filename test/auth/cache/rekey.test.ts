@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { rekeyCache, RekeyError, type RekeyOptions } from '../../../src/auth/cache/rekey.js';
 import { decodeCache } from '../../../src/auth/cache/format.js';
@@ -51,9 +51,13 @@ test('rekey for a sealed credential writes the new key beside it, and running it
     assert.deepEqual(first, { keyFile: newKeyFile, cacheRekeyed: true, resumed: false });
     const newKey = await loadKeyFile(newKeyFile);
     assert.ok(opens(await readFile(cachePath), newKey));
+    // A temp file of a run killed while writing the new key (a dead pid): it may hold a key.
+    const leftover = path.join(dir, 'state', '.token-cache.key.new.tmp-4194303-0badc0de');
+    await writeFile(leftover, 'half a key');
     // Not yet re-sealed: the credential still holds the old key. Again: nothing new happens.
     const again = await rekeyCache(options({ cachePath, currentKey: oldKey, newKeyFile }));
     assert.deepEqual(again, { keyFile: newKeyFile, cacheRekeyed: true, resumed: true });
+    assert.ok(!(await readdir(path.join(dir, 'state'))).includes(path.basename(leftover)), 'the finishing run removes a killed run\'s temp file too');
     assert.deepEqual(await loadKeyFile(newKeyFile), newKey);
     assert.ok(opens(await readFile(cachePath), newKey));
   });
