@@ -24,8 +24,8 @@ interface Ink {
 
 /**
  * Glyph ink → character, for one font, by ink width (CJK glyphs are 16 px wide) and then by the
- * ink's first column, so that reading a position compares a handful of candidates instead of
- * building a string for every width at every pixel. It holds ASCII, every letter and digit of the
+ * ink's first two columns ({@link startKey}), so that reading a position compares a handful of
+ * candidates instead of building a string for every width at every pixel. It holds ASCII, every letter and digit of the
  * 5x8 table (Latin, Greek, Cyrillic), the box drawn for what the font lacks ("\ufffd"), and
  * `extraChars` (CJK: Unifont's are too many to try them all, so a test names the ones it looks for).
  * When two characters draw the same ink, the first one added wins.
@@ -57,8 +57,9 @@ function glyphTable(font: Font, extraChars = ''): GlyphTable {
     seen.add(key);
     let byFirst = tables.get(ink);
     if (!byFirst) tables.set(ink, (byFirst = new Map()));
-    let candidates = byFirst.get(columns[0]!);
-    if (!candidates) byFirst.set(columns[0]!, (candidates = []));
+    const start = startKey(columns, 0, ink);
+    let candidates = byFirst.get(start);
+    if (!candidates) byFirst.set(start, (candidates = []));
     candidates.push({ columns, char: drawn === '\ufffd' ? '\ufffd' : char });
   };
   for (const char of font.glyphs.keys()) add(char);
@@ -70,13 +71,21 @@ function glyphTable(font: Font, extraChars = ''): GlyphTable {
   return tables;
 }
 
+/** A glyph's first two columns as one number (columns are at most 16 bits: the tallest font is 16 px). */
+function startKey(cols: ArrayLike<number>, x: number, ink: number): number {
+  return cols[x]! * 131_072 + (ink >= 2 ? cols[x + 1]! + 1 : 0);
+}
+
+/** The first column of a {@link startKey}. */
+const firstColumn = (key: number): number => Math.floor(key / 131_072);
+
 /** The character whose ink is exactly `cols[x .. x+ink-1]`, if any. */
 function lookup(tables: GlyphTable, ink: number, cols: ArrayLike<number>, x: number): string | undefined {
-  const candidates = tables.get(ink)?.get(cols[x]!);
+  const candidates = tables.get(ink)?.get(startKey(cols, x, ink));
   if (!candidates) return undefined;
   for (const candidate of candidates) {
     let same = true;
-    for (let i = 1; i < ink; i++) {
+    for (let i = 2; i < ink; i++) {
       if (candidate.columns[i] !== cols[x + i]) {
         same = false;
         break;
@@ -110,14 +119,27 @@ function columnBits(frame: Frame, x: number, y: number, height: number): number 
 /** Every run of text in `font` found in the frame, top to bottom, left to right. */
 export function decodeText(frame: Frame, font: Font, extraChars = ''): TextRun[] {
   const tables = glyphTable(font, extraChars);
-  // Wide (CJK) glyphs first: their patterns are the more specific.
-  const inks = [...tables.keys()].sort((a, b) => b - a);
+  // For each first column, the ink widths that have a glyph starting with it, wide (CJK) first:
+  // their patterns are the more specific. Most positions start no glyph at all.
+  const inksByFirst = new Map<number, number[]>();
+  for (const ink of [...tables.keys()].sort((a, b) => b - a)) {
+    for (const first of new Set([...tables.get(ink)!.keys()].map(firstColumn))) {
+      const list = inksByFirst.get(first);
+      if (list) list.push(ink);
+      else inksByFirst.set(first, [ink]);
+    }
+  }
   const runs: TextRun[] = [];
+  // Each column's bits for rows y .. y+height-1, moved down one row at a time.
+  const cols: number[] = [];
+  for (let x = 0; x < frame.width; x++) cols.push(columnBits(frame, x, 0, font.height));
   for (let y = 0; y + font.height <= frame.height; y++) {
-    const cols: number[] = [];
-    for (let x = 0; x < frame.width; x++) cols.push(columnBits(frame, x, y, font.height));
+    if (y > 0) {
+      const bottom = y + font.height - 1;
+      for (let x = 0; x < frame.width; x++) cols[x] = (cols[x]! >>> 1) | (frame.get(x, bottom) ? 1 << (font.height - 1) : 0);
+    }
     const charAt = (x: number): { char: string; ink: number } | undefined => {
-      for (const ink of inks) {
+      for (const ink of inksByFirst.get(cols[x]!) ?? []) {
         if (x < 0 || x + ink > frame.width) continue;
         const char = lookup(tables, ink, cols, x);
         if (char !== undefined) return { char, ink };

@@ -1,77 +1,14 @@
 /**
- * A real HTTPS server on 127.0.0.1 that plays Graph, with a certificate made by node-forge and
+ * A real HTTPS server on 127.0.0.1 that plays Graph, with the identity emulator's test certificate,
  * trusted by the client through `extraCaPem` (as a TLS-inspecting proxy's CA would be), plus a
  * log capture that parses pino's NDJSON.
  */
-import { generateKeyPairSync } from 'node:crypto';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import forge from 'node-forge';
 import { createLogger } from '../../src/log.js';
 import type { Logger } from '../../src/log.js';
-
-interface TestPki {
-  caPem: string;
-  keyPem: string;
-  certPem: string;
-}
-
-let pki: TestPki | undefined;
-
-/** A CA and a server certificate for localhost/127.0.0.1, made once per test process. */
-export function testPki(): TestPki {
-  if (pki) return pki;
-  // Node's native key generation: forge's pure-JS RSA takes seconds.
-  const newKeys = () => {
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    return {
-      privateKey: forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()),
-      publicKey: forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString()),
-    };
-  };
-  const validity = (cert: forge.pki.Certificate) => {
-    cert.validity.notBefore = new Date(Date.now() - 24 * 3600 * 1000);
-    cert.validity.notAfter = new Date(Date.now() + 24 * 3600 * 1000);
-  };
-
-  const caKeys = newKeys();
-  const ca = forge.pki.createCertificate();
-  ca.publicKey = caKeys.publicKey;
-  ca.serialNumber = '01';
-  validity(ca);
-  const caName = [{ name: 'commonName', value: 'graph-device-agent test CA' }];
-  ca.setSubject(caName);
-  ca.setIssuer(caName);
-  ca.setExtensions([
-    { name: 'basicConstraints', cA: true, critical: true },
-    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
-  ]);
-  ca.sign(caKeys.privateKey, forge.md.sha256.create());
-
-  const serverKeys = newKeys();
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = serverKeys.publicKey;
-  cert.serialNumber = '02';
-  validity(cert);
-  cert.setSubject([{ name: 'commonName', value: 'localhost' }]);
-  cert.setIssuer(caName);
-  cert.setExtensions([
-    { name: 'basicConstraints', cA: false },
-    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
-    { name: 'extKeyUsage', serverAuth: true },
-    { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
-  ]);
-  cert.sign(caKeys.privateKey, forge.md.sha256.create());
-
-  pki = {
-    caPem: forge.pki.certificateToPem(ca),
-    keyPem: forge.pki.privateKeyToPem(serverKeys.privateKey),
-    // The chain with its CA, as TLS-inspecting proxies send it.
-    certPem: forge.pki.certificateToPem(cert) + forge.pki.certificateToPem(ca),
-  };
-  return pki;
-}
+import { sharedTlsMaterial } from '../support/identity-emulator/index.js';
 
 export interface RecordedRequest {
   method: string;
@@ -93,7 +30,11 @@ export interface FakeGraph {
 }
 
 export async function startFakeGraph(handler: Handler = (_req, res) => json(res, 200, {})): Promise<FakeGraph> {
-  const { caPem, keyPem, certPem } = testPki();
+  // The identity emulator's CA and certificate (made once, kept for a day), sent as a chain with
+  // its CA, as TLS-inspecting proxies send it.
+  const tls = await sharedTlsMaterial();
+  const { caPem, keyPem } = tls;
+  const certPem = tls.certPem + tls.caPem;
   const requests: RecordedRequest[] = [];
   let current = handler;
   const server = https.createServer({ key: keyPem, cert: certPem }, (req, res) => {

@@ -143,6 +143,11 @@ async function makeKeyMaterial(local: boolean, host: string): Promise<[TlsMateri
   return made;
 }
 
+/** The CA and server certificate every emulator on 127.0.0.1 uses (for other local test servers too). */
+export async function sharedTlsMaterial(): Promise<TlsMaterial> {
+  return (await keyMaterialFor('127.0.0.1'))[0];
+}
+
 function keyMaterialFor(host: string): Promise<[TlsMaterial, SigningKey]> {
   const local = host === '127.0.0.1' || host === 'localhost' || host === '::1';
   const key = local ? '' : host;
