@@ -34,13 +34,20 @@ export class LogTally {
   readonly outcomes = new Map<string, JobOutcomes>();
   /** Per job: `graph.job` lines with ok and HTTP 200, whatever the reason. */
   readonly ok200 = new Map<string, number>();
-  /** Failed runs (not cancellations), with the virtual time they were logged at. */
-  readonly failures: FailedRun[] = [];
+  /**
+   * Failed runs (not cancellations), with the virtual time they were logged at. Kept as the times
+   * of each job and reason (an array of numbers each): a month of outages is a thousand failures
+   * with the same few reasons, and the tally lives in the process whose heap the soak measures.
+   */
+  get failures(): FailedRun[] {
+    return [...this.failureTimes.values()].flatMap(({ job, why, at }) => at.map((ms) => ({ job, at: ms, why }))).sort((a, b) => a.at - b.at);
+  }
   /** Lines at level error or fatal: none may appear. */
   readonly errors: Array<Record<string, unknown>> = [];
   /** Every line counted so far. */
   count = 0;
   private readonly recent: string[] = [];
+  private readonly failureTimes = new Map<string, { job: string; why: string; at: number[] }>();
   private partial = '';
 
   constructor(level: 'info' | 'debug' = 'info') {
@@ -103,6 +110,10 @@ export class LogTally {
     }
     if (line.error !== undefined) outcomes.noCall += 1;
     else outcomes.failed += 1;
-    this.failures.push({ job, at: Date.parse(String(line.time)), why: String(line.error ?? line.msg ?? '') });
+    const why = String(line.error ?? line.msg ?? '');
+    const key = `${job}\n${why}`;
+    let group = this.failureTimes.get(key);
+    if (!group) this.failureTimes.set(key, (group = { job, why, at: [] }));
+    group.at.push(Date.parse(String(line.time)));
   }
 }

@@ -157,13 +157,18 @@ function collectGarbage(): () => void {
 }
 
 /**
- * The heap without compiled code: V8 keeps optimising hot functions for days of virtual time
- * (a heap snapshot diff of day 5 and day 20 is almost all `code`), which is warm-up, not a leak.
+ * The heap without compiled code: V8 keeps optimising hot functions for days of virtual time, and
+ * compiles each code path the first time it runs (the revocation on day 12, the restart on day 15,
+ * the sign-out on day 20, the long outage on day 22: all inside the trend's window); a heap snapshot
+ * diff of day 10 and day 29 is almost all `code` (+0.55 MiB), which is warm-up, not a leak. The
+ * code spaces hold machine code; bytecode and its metadata live in the old space, so they are
+ * taken out by V8's own count of them.
  */
 function objectHeap(): number {
-  return v8.getHeapSpaceStatistics()
+  const spaces = v8.getHeapSpaceStatistics()
     .filter((s) => !s.space_name.startsWith('code'))
     .reduce((sum, s) => sum + s.space_used_size, 0);
+  return spaces - v8.getHeapCodeStatistics().bytecode_and_metadata_size;
 }
 
 interface DaySample {
@@ -555,20 +560,21 @@ export function defineSoak(title: string, days: number): void {
         `refresh requests refused: ${refused}; ${tally.event('signin.expired')} "signin.expired" warnings logged`);
     });
 
-    await t.test('the heap and the handles are flat after warm-up', () => {
+    await t.test('the heap and the handles are flat after warm-up', (tt) => {
       const warm = samples.filter((s) => s.day >= WARM_UP_DAYS);
       // The trend over the last three weeks, robust to a busy day (Theil-Sen). Day-to-day noise is
-      // about 0.1 MiB. The trend measured here was 5-10 KiB a day until the December round's merges;
-      // since them it measures 24-33 KiB a day (eight runs, 2 cores), spread over the whole run:
-      // an open question (a cache that fills slowly, or a real leak of ~170 bytes a job run),
-      // written down in the issue notes, not a closed one.
+      // about 0.1 MiB. It read 24-33 KiB a day for a while: heap snapshots of day 10 and day 29 showed
+      // the test's own log tally keeping every failed run's text (a thousand in the month's
+      // outages) and V8's bytecode for code paths first run late in the month; the tally now keeps
+      // times only and objectHeap() leaves bytecode out. What remains (about 15 KiB a day here) is
+      // in V8's own metadata: the snapshots' JavaScript objects are flat from day 10 to day 29.
       const report = warm.map((s) => `day ${s.day}: ${(s.heapUsed / 1048576).toFixed(2)} MiB ${JSON.stringify(s.resources)} timers ${s.virtualTimers} cron ${s.cronTasks}`).join('\n');
       // A trend needs weeks of samples: only the whole month has them.
       if (days > TREND_FROM_DAY + 7) {
         const slope = slopePerDay(samples.filter((s) => s.day >= TREND_FROM_DAY));
-        // 192 job runs a day: 48 KiB a day would be a leak of about 256 bytes a run (about 1.4 MiB
-        // a month); above today's 24-33 KiB, so the check still catches anything that grows faster.
-        assert.ok(slope < 48 * 1024, `the heap grows ${(slope / 1024).toFixed(1)} KiB a day from day ${TREND_FROM_DAY}\n${report}`);
+        tt.diagnostic(`heap trend from day ${TREND_FROM_DAY}: ${(slope / 1024).toFixed(1)} KiB a day`);
+        // 192 job runs a day: 24 KiB a day would be a leak of about 128 bytes a run (0.7 MiB a month).
+        assert.ok(slope < 24 * 1024, `the heap grows ${(slope / 1024).toFixed(1)} KiB a day from day ${TREND_FROM_DAY}\n${report}`);
       }
       // Each new kind of event (an outage, a revocation, a restart) first compiles and profiles its
       // code paths, so the heap steps up a little on those days, and stops: bounded, not a leak.
