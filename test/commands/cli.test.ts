@@ -108,9 +108,3 @@ test('a systemd credential directory without the credential: login exits 78 nami
   assert.equal(result.code, 78, result.stderr);
   assert.match(result.stderr, /LoadCredentialEncrypted=token-cache-key:\/etc\/credstore\.encrypted\/graph-device-agent\.token-cache-key/);
 });
-
-test('--help lists the new commands', async () => {
-  const { code, stdout } = await finish(cli(['--help']));
-  assert.equal(code, 0);
-  for (const command of ['login', 'logout', 'status', 'rekey']) assert.match(stdout, new RegExp(`^  ${command} `, 'm'));
-});
