@@ -79,9 +79,18 @@ export function readRegularFile(file: string, options: ReadOptions): { data: Buf
     if (st.size > options.maxBytes) {
       throw new FileRefusedError(file, 'too-large', `is larger than ${sizeText(options.maxBytes)} (${st.size} bytes)`);
     }
-    const buffer = Buffer.alloc(options.maxBytes + 1);
+    // Sized by fstat, not by the limit: a buffer of maxBytes (1 MiB) is a mapping of its own, and
+    // once glibc frees one it keeps later blocks of up to that size in its heap (the dynamic mmap
+    // threshold), where they fragment it: about a megabyte more resident for the daemon's life.
+    // One byte more than the size, to see a file that grew; grown on demand up to maxBytes + 1.
+    let buffer = Buffer.alloc(Math.min(st.size, options.maxBytes) + 1);
     let length = 0;
     for (;;) {
+      if (length === buffer.length) {
+        const bigger = Buffer.alloc(Math.min(options.maxBytes + 1, 2 * buffer.length + 4096));
+        buffer.copy(bigger, 0, 0, length);
+        buffer = bigger;
+      }
       const n = readSync(fd, buffer, length, buffer.length - length, null);
       if (n === 0) break;
       length += n;
