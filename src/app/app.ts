@@ -17,7 +17,6 @@ import { runtimeDirectory } from '../service/status-location.js';
 import { createButtons } from './buttons.js';
 import type { Notifier } from './notifications.js';
 import { readSignInRecord } from '../auth/signin-record.js';
-import { createAppMetrics } from './metrics.js';
 import { cronPeriodMs, readMachineId, splayFraction, splayMs } from '../graph/splay.js';
 
 /** What tests, the demo and the daemon may put in place of the configured parts. */
@@ -70,9 +69,12 @@ export async function createApp(config: ResolvedConfig, logger: Logger, override
   const display = overrides.display ?? (await createDisplay(config, logger, { terminalOutput: overrides.terminalOutput }));
   const button = createButtons(config, logger, overrides.extraButton, notifier ? { onUnavailable: (problem) => notifier.onFault('button', problem) } : {});
   const jobSpecs = configuredJobs(config);
-  // Prometheus textfile metrics (metrics.textfileDirectory); undefined when off.
-  const metrics = createAppMetrics(config, logger, jobSpecs.map((j) => j.name),
-    overrides.timers ? { ...overrides.timers, now: overrides.now ?? Date.now } : undefined);
+  // Prometheus textfile metrics (metrics.textfileDirectory); undefined when off. Loaded only then:
+  // a module the daemon loads stays in its memory for good.
+  const metrics = config.metrics.textfileDirectory
+    ? (await import('./metrics.js')).createAppMetrics(config, logger, jobSpecs.map((j) => j.name),
+      overrides.timers ? { ...overrides.timers, now: overrides.now ?? Date.now } : undefined)
+    : undefined;
 
   const key = await loadOrCreateKey(config, logger);
   // The cache says when cache.path holds something that is not its own: a configuration error,

@@ -63,7 +63,7 @@ export function readEnvOverrides(env: NodeJS.ProcessEnv): { overrides: EnvOverri
     if (!path) {
       const guess = closestMatch(variable, [...knownNames.keys()]);
       const field = pathOf(variable.slice(ENV_PREFIX.length)).join('.');
-      problems.push(`${variable} → ${field}: not a setting${guess ? `: did you mean ${guess} (${knownNames.get(guess)!.join('.')})?` : `: variables are ${ENV_PREFIX}SECTION__KEY, e.g. GDA_AUTH__CLIENT_ID`}`);
+      problems.push(`${variable} \u2192 ${field}: not a setting${guess ? `: did you mean ${guess} (${knownNames.get(guess)!.join('.')})?` : `: variables are ${ENV_PREFIX}SECTION__KEY, e.g. GDA_AUTH__CLIENT_ID`}`);
       continue;
     }
     overrides.push({ variable, path, value: valueFor(fieldSchema(path), text) });
@@ -94,7 +94,7 @@ export function nameVariables(problem: string, overrides: readonly EnvOverride[]
   for (const { variable, path } of overrides) {
     const field = path.join('.');
     const m = new RegExp(`^(${field.replace(/[.$]/g, '\\$&')})((?:[.[][^:]*)?):`).exec(problem);
-    if (m) return `${variable} → ${m[1]}${m[2]}:${problem.slice(m[0].length)}`;
+    if (m) return `${variable} \u2192 ${m[1]}${m[2]}:${problem.slice(m[0].length)}`;
   }
   return problem;
 }

@@ -382,7 +382,7 @@ function describeIssue(issue: z.core.$ZodIssue): string | string[] {
 
 /** A value or key as shown in a message: at most 80 characters of it. */
 function shorten(text: string): string {
-  return text.length <= 80 ? text : `${text.slice(0, 60)}… (${text.length} characters)`;
+  return text.length <= 80 ? text : `${text.slice(0, 60)}\u2026 (${text.length} characters)`;
 }
 
 function jsonPosition(text: string, err: Error): string {

@@ -48,7 +48,7 @@ export function checkPathText(field: string, value: string | undefined, problems
   if (value === undefined) return true;
   // eslint-disable-next-line no-control-regex -- finding control characters is the point
   if (value === '' || value.length > MAX_PATH || /[\u0000-\u001f\u007f]/.test(value)) {
-    const shown = value.length > 60 ? `${JSON.stringify(value.slice(0, 40))}… (${value.length} characters)` : JSON.stringify(value);
+    const shown = value.length > 60 ? `${JSON.stringify(value.slice(0, 40))}\u2026 (${value.length} characters)` : JSON.stringify(value);
     problems.push(`${field}: ${shown} is not a usable path: give a path of printable characters, at most ${MAX_PATH} long`);
     return false;
   }

@@ -615,7 +615,7 @@ function drawMessageText(frame: Frame, screen: MessageScreen, width: number): vo
 
 function drawStarting(frame: Frame, screen: Extract<Screen, { kind: 'starting' }>): void {
   const compact = isCompact(frame);
-  const title = 'Starting…';
+  const title = 'Starting\u2026';
   const detail = screen.detail ? wrapText(screen.detail, frame.width, SMALL, { maxLines: compact ? 1 : 2 }) : [];
   const blockHeight = LARGE.capHeight + (detail.length ? 4 + detail.length * SMALL.height : 0);
   let y = Math.max(0, Math.floor((frame.height - blockHeight) / 2));

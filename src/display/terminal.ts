@@ -1,3 +1,5 @@
+/* eslint-disable no-restricted-syntax -- loaded only with the terminal display (a person at a
+   terminal, not the service); its block characters read better as they are. */
 import type { Logger } from '../log.js';
 import type { Display } from './display.js';
 import { Frame } from './frame.js';

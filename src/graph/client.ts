@@ -200,7 +200,7 @@ export class GraphClient {
     this.log.info({
       event: 'graph.request', job, path, attempt: attempts, status, duration_ms: this.now() - started,
       request_id: requestId, client_request_id: clientRequestId, ...(graphError?.code ? { code: graphError.code } : {}),
-    }, `GET ${path} → ${status}`);
+    }, `GET ${path} \u2192 ${status}`);
     // Bodies hold personal data (names, mail): only when someone asked for debug. Scrubbed of
     // tokens (a proxy may echo the Authorization header) before the cut, so no half token is left.
     this.log.debug({ event: 'graph.response', job, path, status, body: scrubSecrets(response.body).slice(0, 4096) }, `GET ${path} body`);

@@ -111,7 +111,7 @@ export function permissionFor(path: string): string | undefined {
 /** One line, short enough for a log line or a status command; Graph messages may hold newlines. */
 export function oneLine(text: string, max = 200): string {
   const flat = printable(text).replace(/\s+/g, ' ').trim().replace(/[.\s]+$/, '');
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+  return flat.length > max ? `${flat.slice(0, max - 1)}\u2026` : flat;
 }
 
 /** Bidirectional formatting characters: they reorder what a terminal or a log viewer shows (Trojan Source). */

@@ -51,7 +51,7 @@ export function renderTemplate(template: string, data: unknown, options: Templat
     const value = lookup(data, piece.path);
     return piece.format ? formatDateTime(value, piece.format, options) : format(value);
   }).join('');
-  return line.length > MAX_LINE_LENGTH ? `${line.slice(0, MAX_LINE_LENGTH - 1)}…` : line;
+  return line.length > MAX_LINE_LENGTH ? `${line.slice(0, MAX_LINE_LENGTH - 1)}\u2026` : line;
 }
 
 function parse(template: string): Piece[] | string {

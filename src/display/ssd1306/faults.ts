@@ -58,7 +58,7 @@ export function describeFault(error: unknown, { bus, address }: FaultContext): D
       return {
         code,
         problem: `a kernel driver owns address ${at} on bus ${bus}`,
-        fix: 'remove the ssd1306 framebuffer overlay (dtoverlay=ssd1306…) from /boot/firmware/config.txt and reboot',
+        fix: 'remove the ssd1306 framebuffer overlay (dtoverlay=ssd1306\u2026) from /boot/firmware/config.txt and reboot',
       };
     case 'ERR_MODULE_NOT_FOUND':
     case 'MODULE_NOT_FOUND':
