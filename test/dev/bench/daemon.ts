@@ -60,13 +60,15 @@ async function main(): Promise<number> {
   if (!inputRoot) return runDaemon(config, { early });
   const { EvdevButton } = await import('../../../src/button/evdev.js');
   const { createLogger } = await import('../../../src/log.js');
+  // One logger for the agent and the button, as the daemon has (a second pino would cost memory).
+  const logger = createLogger({ level: config.log.level });
   const b = config.button;
   const evdev = new EvdevButton({
     deviceName: b.evdevName, keycode: b.evdevKeycode, bounceTimeMs: b.bounceTimeMs, holdTimeMs: b.holdTimeMs,
     sysfsRoot: `${inputRoot}/sys/class/input`, devRoot: `${inputRoot}/dev`,
-    logger: createLogger({ level: config.log.level }).child({ component: 'button' }),
+    logger: logger.child({ component: 'button' }),
   });
-  return runDaemon(config, { early, overrides: { extraButton: evdev } });
+  return runDaemon(config, { early, logger, overrides: { extraButton: evdev } });
 }
 
 main().then(
