@@ -1,13 +1,17 @@
 /**
- * The files `npm test` (or, with --long, `npm run test:long`) runs, in the order the test runner
- * should start them: those that take longest on the clock first, then the rest by name. The
- * runner keeps three files going at a time; a long file started last would run on alone at the
- * end while the second core idles (on 2 cores that cost `npm test` about 10 s).
+ * `npm test` (with --long: `npm run test:long`): node:test's runner on the test files, three at a
+ * time, those that take longest on the clock first, then the rest by name. `node --test FILES`
+ * would sort them by name, and the long files near the end of the alphabet (the soak, the
+ * installer) then ran on alone while a core idled; run() keeps the order given.
  *
- *   node --test $(node test/support/test-files.mjs)
+ *   node --import ./test/support/ts-loader/register.mjs test/support/run-tests.mjs [--long]
+ *
+ * The test processes inherit this process's node flags (the TypeScript loader).
  */
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
+import { run } from 'node:test';
+import { spec } from 'node:test/reporters';
 
 /** Measured with `time node --test FILE` (wall clock, 2 cores), longest first: real waits, child processes. */
 const LONGEST_FIRST = [
@@ -41,4 +45,10 @@ function testFiles(dir) {
 
 const all = testFiles('test').sort();
 const first = LONGEST_FIRST.filter((f) => all.includes(f));
-process.stdout.write(`${[...first, ...all.filter((f) => !first.includes(f))].join('\n')}\n`);
+const files = [...first, ...all.filter((f) => !first.includes(f))].map((f) => path.resolve(f));
+
+const stream = run({ files, concurrency: long ? 1 : 3, timeout: long ? 1_800_000 : 600_000 });
+stream.on('test:fail', () => {
+  process.exitCode = 1;
+});
+stream.compose(spec).pipe(process.stdout);
