@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
+import { packageVersion } from './version.js';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, EXIT_CONFIG } from './config/errors.js';
 
@@ -195,7 +196,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (values.version) {
-    process.stdout.write(`${version()}\n`);
+    process.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
   if (!spec) {
@@ -226,19 +227,6 @@ export async function main(argv: string[]): Promise<number> {
     reportConfigError(err);
     return EXIT_CONFIG;
   }
-}
-
-function version(): string {
-  // dist/src/cli.js when installed, src/cli.ts from the sources: the package.json is one or two folders up.
-  for (const rel of ['../package.json', '../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version: string };
-      if (pkg.name === 'graph-device-agent') return pkg.version;
-    } catch {
-      // try the next place
-    }
-  }
-  return 'unknown';
 }
 
 /**

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../version.js';
 import type { ResolvedConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
 import type { Clock } from '../clock.js';
@@ -101,17 +101,4 @@ export function createAppMetrics(
     }),
     stop: () => writer.stop(),
   };
-}
-
-function packageVersion(): string {
-  // dist/src/app/metrics.js when installed, src/app/metrics.ts from the sources.
-  for (const rel of ['../../package.json', '../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version: string };
-      if (pkg.name === 'graph-device-agent') return pkg.version;
-    } catch {
-      // try the next place
-    }
-  }
-  return 'unknown';
 }
